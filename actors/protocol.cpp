@@ -1,0 +1,400 @@
+#include "chatrelay/protocol.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+#include <random>
+
+namespace chatrelay {
+
+std::string to_string(delivery_source x) {
+  switch (x) {
+  case delivery_source::login:
+    return "login";
+  case delivery_source::chat:
+    return "chat";
+  default:
+    return "events";
+  }
+}
+
+std::string to_string(relay_role x) {
+  switch (x) {
+  case relay_role::disconnected:
+    return "disconnected";
+  case relay_role::standby:
+    return "standby";
+  default:
+    return "active";
+  }
+}
+
+std::string to_string(event_kind x) {
+  switch (x) {
+  case event_kind::message:
+    return "message";
+  case event_kind::direct:
+    return "direct";
+  case event_kind::join:
+    return "join";
+  default:
+    return "leave";
+  }
+}
+
+} // namespace chatrelay
+
+namespace chatrelay::protocol {
+
+using json = nlohmann::json;
+
+namespace {
+
+/// Bodies may carry this much envelope around the message text.
+constexpr size_t envelope_allowance = 1024;
+
+/// Deeper JSON than this is refused before parsing (no client needs it).
+constexpr int max_depth = 16;
+
+constexpr size_t max_cid_size = 64;
+constexpr size_t max_token_size = 128;
+
+rejected fail(std::string code, std::string reason) {
+  return rejected{{std::move(code), std::move(reason)}, {}, {}, {}};
+}
+
+bool in_set(std::string_view str, bool (*pred)(char)) {
+  return std::all_of(str.begin(), str.end(), pred);
+}
+
+bool name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+bool starts_with(std::string_view str, std::string_view prefix) {
+  return str.substr(0, prefix.size()) == prefix;
+}
+
+/// Cheap pre-scan: refuses nesting deeper than max_depth.
+bool depth_ok(std::string_view body) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < body.size(); ++i) {
+    char c = body[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth) return false;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return true;
+}
+
+/// Size, encoding and syntax checks shared by both queues.
+std::variant<json, rejected> parse_object(std::string_view body,
+                                          const limits& lim) {
+  if (body.size() > lim.max_message_size + envelope_allowance)
+    return fail("too_large", "body of " + std::to_string(body.size()) +
+                                 " bytes exceeds the limit");
+  if (!valid_utf8(body)) return fail("bad_utf8", "body is not valid UTF-8");
+  if (!depth_ok(body)) return fail("bad_json", "JSON nested too deeply");
+  auto doc = json::parse(body.begin(), body.end(), nullptr, false);
+  if (doc.is_discarded()) return fail("bad_json", "body is not valid JSON");
+  if (!doc.is_object()) return fail("bad_json", "body is not a JSON object");
+  if (auto v = doc.find("v"); v != doc.end()) {
+    if (!v->is_number_integer() || v->get<int64_t>() != version)
+      return fail("unsupported_version",
+                  "protocol version " + v->dump() + " is not supported");
+  }
+  return doc;
+}
+
+/// Reads a string field; `required` decides whether absence is an error.
+std::optional<rejected> get_string(const json& doc, const char* key,
+                                   std::string& out, bool required) {
+  auto i = doc.find(key);
+  if (i == doc.end() || i->is_null()) {
+    if (required)
+      return fail("missing_field",
+                  std::string{"field '"} + key + "' is required");
+    return std::nullopt;
+  }
+  if (!i->is_string())
+    return fail("bad_type",
+                std::string{"field '"} + key + "' must be a string");
+  out = i->get<std::string>();
+  return std::nullopt;
+}
+
+std::optional<rejected> read_rooms(const json& doc, const limits& lim,
+                                   std::vector<std::string>& rooms) {
+  if (auto i = doc.find("rooms"); i != doc.end() && !i->is_null()) {
+    if (!i->is_array())
+      return fail("bad_type", "field 'rooms' must be an array of strings");
+    if (i->size() > lim.max_rooms)
+      return fail("bad_value", "at most " + std::to_string(lim.max_rooms) +
+                                   " rooms per user");
+    for (auto& r : *i) {
+      if (!r.is_string())
+        return fail("bad_type", "field 'rooms' must be an array of strings");
+      rooms.push_back(r.get<std::string>());
+    }
+  } else {
+    std::string room;
+    if (auto err = get_string(doc, "room", room, false)) return err;
+    if (!room.empty()) rooms.push_back(room);
+  }
+  if (rooms.empty()) rooms.push_back(lim.default_room);
+  for (auto& r : rooms)
+    if (!valid_room(r))
+      return fail("bad_room",
+                  "room name '" + r.substr(0, 64) + "' is not valid");
+  std::sort(rooms.begin(), rooms.end());
+  rooms.erase(std::unique(rooms.begin(), rooms.end()), rooms.end());
+  return std::nullopt;
+}
+
+std::optional<rejected> read_since(const json& doc,
+                                   std::map<std::string, uint64_t>& since) {
+  auto i = doc.find("since");
+  if (i == doc.end() || i->is_null()) return std::nullopt;
+  if (!i->is_object())
+    return fail("bad_type", "field 'since' must map rooms to message ids");
+  for (auto& [room, id] : i->items()) {
+    if (!id.is_number_unsigned())
+      return fail("bad_type", "field 'since' must map rooms to message ids");
+    since[room] = id.get<uint64_t>();
+  }
+  return std::nullopt;
+}
+
+/// Parses the fields every login-queue action shares (login, token).
+std::optional<rejected> read_identity(const json& doc, std::string& login,
+                                      std::string* token) {
+  if (auto err = get_string(doc, "login", login, true)) return err;
+  if (!valid_login(login))
+    return fail("bad_login", "login must match [A-Za-z0-9_.-]{1,32}");
+  if (token) {
+    if (auto err = get_string(doc, "token", *token, false)) return err;
+    if (token->size() > max_token_size)
+      return fail("bad_token", "token too long");
+  }
+  return std::nullopt;
+}
+
+parsed<login_queue_request> parse_login_action(const json& doc,
+                                               const limits& lim) {
+  std::string action;
+  if (auto err = get_string(doc, "action", action, true)) return *err;
+  if (action == "login") {
+    login_request req;
+    if (auto err = read_identity(doc, req.login, nullptr)) return *err;
+    auto known = [&](rejected r) {
+      r.login = req.login;
+      if (valid_queue(req.queue, lim)) r.queue = req.queue;
+      return r;
+    };
+    if (auto err = get_string(doc, "queue", req.queue, true))
+      return known(*err);
+    if (!valid_queue(req.queue, lim))
+      return known(fail("bad_queue", "queue name is not allowed"));
+    if (auto err = read_rooms(doc, lim, req.rooms)) return known(*err);
+    if (auto err = read_since(doc, req.since)) return known(*err);
+    return login_queue_request{std::move(req)};
+  }
+  if (action == "logout" || action == "ping") {
+    std::string login, token;
+    if (auto err = read_identity(doc, login, &token)) return *err;
+    if (action == "logout")
+      return login_queue_request{logout_request{login, token}};
+    return login_queue_request{ping_request{login, token}};
+  }
+  auto r =
+      fail("unknown_action", "unknown action '" + action.substr(0, 32) + "'");
+  if (std::string login;
+      !get_string(doc, "login", login, false) && valid_login(login))
+    r.login = login;
+  return r;
+}
+
+} // namespace
+
+bool valid_utf8(std::string_view str) {
+  auto* p = reinterpret_cast<const unsigned char*>(str.data());
+  auto* end = p + str.size();
+  while (p < end) {
+    unsigned char c = *p;
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (static_cast<size_t>(end - p) <= n) return false;
+    for (size_t i = 1; i <= n; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are invalid.
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+        (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    p += n + 1;
+  }
+  return true;
+}
+
+bool valid_login(std::string_view str) {
+  return !str.empty() && str.size() <= 32 &&
+         in_set(str, [](char c) { return name_char(c) || c == '.'; });
+}
+
+bool valid_room(std::string_view str) {
+  return !str.empty() && str.size() <= 32 && in_set(str, name_char);
+}
+
+bool valid_queue(std::string_view str, const limits& lim) {
+  if (str.empty() || str.size() > 128 || !name_char(str[0]) || str[0] == '-' ||
+      str[0] == '_')
+    return false;
+  if (!in_set(str, [](char c) { return name_char(c) || c == '.' || c == ':'; }))
+    return false;
+  if (starts_with(str, "amq.") || starts_with(str, "chat.relay.")) return false;
+  return std::find(lim.reserved_queues.begin(), lim.reserved_queues.end(),
+                   str) == lim.reserved_queues.end();
+}
+
+parsed<login_queue_request> parse_login_queue(std::string_view body,
+                                              const limits& lim) {
+  auto obj = parse_object(body, lim);
+  if (auto* err = std::get_if<rejected>(&obj)) return *err;
+  return parse_login_action(std::get<json>(obj), lim);
+}
+
+parsed<chat_request> parse_chat(std::string_view body, const limits& lim) {
+  auto obj = parse_object(body, lim);
+  if (auto* err = std::get_if<rejected>(&obj)) return *err;
+  auto& doc = std::get<json>(obj);
+  chat_request req;
+  // Read the sender and cid first so later errors can be reported to them.
+  if (auto err = get_string(doc, "sender", req.sender, true)) return *err;
+  if (!valid_login(req.sender))
+    return fail("bad_login", "sender must be a valid login");
+  auto known = [&](rejected r) {
+    r.login = req.sender;
+    r.cid = req.cid;
+    return r;
+  };
+  if (auto err = get_string(doc, "cid", req.cid, false)) return known(*err);
+  if (req.cid.size() > max_cid_size) {
+    req.cid.clear();
+    return known(fail("bad_value", "cid longer than 64 characters"));
+  }
+  if (auto err = get_string(doc, "message", req.message, true))
+    return known(*err);
+  if (req.message.size() > lim.max_message_size)
+    return known(fail("too_large", "message of " +
+                                       std::to_string(req.message.size()) +
+                                       " bytes exceeds the limit of " +
+                                       std::to_string(lim.max_message_size)));
+  if (auto err = get_string(doc, "token", req.token, false)) return known(*err);
+  if (auto err = get_string(doc, "room", req.room, false)) return known(*err);
+  if (!req.room.empty() && !valid_room(req.room))
+    return known(fail("bad_room", "room name is not valid"));
+  if (auto err = get_string(doc, "to", req.to, false)) return known(*err);
+  if (!req.to.empty() && !valid_login(req.to))
+    return known(fail("bad_login", "recipient must be a valid login"));
+  return req;
+}
+
+std::string render_event(const chat_event& ev) {
+  json j{{"v", version}, {"type", to_string(ev.kind)}};
+  switch (ev.kind) {
+  case event_kind::message:
+  case event_kind::direct:
+    j["id"] = ev.id;
+    j["ts"] = ev.ts;
+    if (ev.kind == event_kind::message)
+      j["room"] = ev.room;
+    else
+      j["to"] = ev.to;
+    j["sender"] = ev.sender;
+    j["message"] = ev.text;
+    if (!ev.cid.empty()) j["cid"] = ev.cid;
+    break;
+  case event_kind::join:
+    j["room"] = ev.room;
+    j["login"] = ev.sender;
+    break;
+  case event_kind::leave:
+    j["room"] = ev.room;
+    j["login"] = ev.sender;
+    j["reason"] = ev.text;
+    break;
+  }
+  return j.dump();
+}
+
+std::string render_error(const error_info& err, std::string_view cid) {
+  json j{{"v", version},
+         {"type", "error"},
+         {"code", err.code},
+         {"reason", err.reason}};
+  if (!cid.empty()) j["cid"] = cid;
+  return j.dump();
+}
+
+std::string render_welcome(const welcome& w) {
+  json history = json::object();
+  for (auto& [room, events] : w.history) {
+    auto& arr = history[room] = json::array();
+    for (auto& ev : events)
+      arr.push_back(json::parse(render_event(ev)));
+  }
+  json j{{"v", version},       {"type", "welcome"},   {"login", w.login},
+         {"token", w.token},   {"rooms", w.rooms},    {"users", w.users},
+         {"history", history}, {"resumed", w.resumed}};
+  return j.dump();
+}
+
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string make_token() {
+  static thread_local std::mt19937_64 gen{std::random_device{}()};
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out(32, '0');
+  for (size_t i = 0; i < out.size(); i += 16) {
+    auto bits = gen();
+    for (size_t j = 0; j < 16; ++j, bits >>= 4)
+      out[i + j] = hex[bits & 0xF];
+  }
+  return out;
+}
+
+} // namespace chatrelay::protocol

@@ -1,0 +1,129 @@
+// The REGISTRY actor: login -> user actor, presence, rooms and history; the
+// one place that stamps chat messages, and this relay's replica of the state
+// shared with other relays through the events exchange.
+#pragma once
+
+#include "chatrelay/actors.hpp"
+#include "chatrelay/metrics.hpp"
+#include "chatrelay/options.hpp"
+#include "chatrelay/protocol.hpp"
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace chatrelay {
+
+/// One user's session.
+struct session_entry {
+  std::string login;
+  std::string queue;
+  std::string token;
+  std::vector<std::string> rooms; ///< sorted
+  uint64_t session = 0;           ///< local id, tells sessions apart
+  user_actor actor;               ///< only on the active relay
+  bool ready = false;             ///< queue declared, welcome sent
+  // A login waiting for its queue: the delivery to ack once welcomed.
+  uint64_t pending_tag = 0;
+  uint64_t pending_generation = 0;
+  std::map<std::string, uint64_t> since;
+  std::set<std::string> announced; ///< rooms whose members already list it
+};
+
+/// One room: its sequence, history, members and recent client ids.
+struct room_state {
+  uint64_t seq = 0;
+  std::deque<chat_event> history;
+  std::set<std::string> members;
+  std::unordered_set<std::string> recent_cids;
+  std::deque<std::string> cid_order;
+};
+
+struct registry_state {
+  static inline const char* name = "registry";
+
+  explicit registry_state(registry_actor::pointer ptr) : self(ptr) {}
+
+  registry_actor::pointer self;
+  relay_options opts;
+  protocol::limits limits;
+  broker_actor broker;
+  std::shared_ptr<relay_metrics> metrics;
+  relay_role role = relay_role::disconnected;
+  uint64_t generation = 0;
+  std::unordered_map<std::string, session_entry> users;
+  std::unordered_map<std::string, std::string> queue_owner; ///< queue->login
+  std::map<std::string, room_state> rooms;
+  uint64_t next_session = 1;
+  uint64_t direct_seq = 0;
+  std::vector<observer_actor> observers;
+  std::set<std::string> peers; ///< other relays seen on the events exchange
+
+  // -- entry points -----------------------------------------------------------
+
+  void on_delivery(delivery& d);
+  void on_role(relay_role r, uint64_t gen);
+  void on_ready(const std::string& login, uint64_t session, bool ok);
+  void on_stamp(chat_request& req, uint64_t tag, uint64_t gen);
+  void on_expire(const std::string& login, uint64_t session);
+  void on_inject(chat_event ev);
+  std::vector<std::string> presence(const std::string& room) const;
+
+private:
+  // -- login queue ------------------------------------------------------------
+
+  void on_login_queue(const delivery& d);
+  void login(protocol::login_request& req, const delivery& d);
+  void start_session(protocol::login_request& req, const delivery& d,
+                     std::set<std::string> announced);
+  void welcome(session_entry& e);
+  void end_session(const std::string& login, const std::string& reason,
+                   publish_batch batch);
+  void reject_login(const std::string& queue, protocol::error_info err,
+                    const delivery& d);
+  bool token_ok(const session_entry& e, const std::string& token) const;
+
+  // -- chat queue -------------------------------------------------------------
+
+  void on_chat(const delivery& d);
+  std::string resolve_room(const session_entry& e,
+                           const std::string& room) const;
+  chat_event stamp(const std::string& room, chat_event ev);
+  bool seen_cid(room_state& r, const std::string& sender,
+                const std::string& cid) const;
+  void remember(room_state& r, const chat_event& ev);
+
+  // -- replication ------------------------------------------------------------
+
+  void on_event(const delivery& d);
+  void replicate(publish_batch& batch, std::string event_body);
+  void apply_login(const std::string& login, const std::string& queue,
+                   const std::string& token, std::vector<std::string> rooms);
+  void apply_logout(const std::string& login);
+  std::string snapshot_for(const std::string& relay) const;
+  void apply_snapshot(const std::string& body);
+
+  // -- helpers ----------------------------------------------------------------
+
+  void spawn_user(session_entry& e);
+  void publish(publish_batch batch);
+  void ack(const delivery& d);
+  void reject(const protocol::rejected& r, const delivery& d,
+              const std::string& queue);
+  void notify(const chat_event& ev);
+  std::string room_exchange(const std::string& room) const;
+  std::vector<std::string> exchanges_of(const session_entry& e) const;
+  void update_gauges();
+};
+
+registry_actor::behavior_type
+registry(registry_actor::stateful_pointer<registry_state> self,
+         relay_options opts, broker_actor broker,
+         std::shared_ptr<relay_metrics> metrics);
+
+} // namespace chatrelay

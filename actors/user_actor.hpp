@@ -1,0 +1,42 @@
+// The USER actor: one per logged-in user on the active relay.
+#pragma once
+
+#include "chatrelay/actors.hpp"
+
+#include <caf/actor_clock.hpp>
+#include <caf/timespan.hpp>
+
+#include <string>
+#include <vector>
+
+namespace chatrelay {
+
+/// What a user actor is told at spawn.
+struct user_config {
+  std::string login;
+  std::string queue;
+  uint64_t session = 0;
+  std::vector<std::string> exchanges; ///< room exchanges to bind the queue to
+  registry_actor registry;
+  broker_actor broker;
+  caf::timespan keepalive;
+  double rate = 10;  ///< chat messages per second
+  double burst = 20; ///< token bucket size
+};
+
+struct user_state {
+  static inline const char* name = "user";
+
+  user_config cfg;
+  caf::actor_clock::time_point last_seen;
+  caf::actor_clock::time_point last_refill;
+  double tokens = 0;
+
+  /// Refills the token bucket; returns whether one message may pass.
+  bool take_token(caf::actor_clock::time_point now);
+};
+
+user_actor::behavior_type user(user_actor::stateful_pointer<user_state> self,
+                               user_config cfg);
+
+} // namespace chatrelay

@@ -1,0 +1,24 @@
+// The daemon's configuration: CAF's config file and command line, bound to
+// relay_options, plus the strict re-check CAF 0.17 lacks.
+#pragma once
+
+#include "chatrelay/options.hpp"
+
+#include <caf/actor_system_config.hpp>
+
+#include <string>
+
+namespace chatrelay::app {
+
+class relay_config : public caf::actor_system_config {
+public:
+  relay_config();
+
+  /// Re-reads the config file CAF used and refuses unknown keys and values
+  /// CAF silently dropped; returns an error naming the key, or "".
+  std::string check_file() const;
+
+  relay_options options;
+};
+
+} // namespace chatrelay::app

@@ -1,0 +1,80 @@
+// chat-relayd: the relay as a standalone daemon. Only wiring: configuration,
+// the relay's actors, the HTTP port and signals.
+#include "app/config.hpp"
+#include "app/http_server.hpp"
+#include "chatrelay/logging.hpp"
+#include "chatrelay/relay.hpp"
+#include "chatrelay/type_ids.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/io/middleman.hpp>
+
+#include <csignal>
+#include <iostream>
+
+using namespace chatrelay;
+
+namespace {
+
+/// Blocks SIGINT/SIGTERM in every thread and waits for one of them.
+class signal_waiter {
+public:
+  signal_waiter() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+  }
+
+  int wait() {
+    int sig = 0;
+    sigwait(&set_, &sig);
+    return sig;
+  }
+
+private:
+  sigset_t set_;
+};
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // Block the signals before any thread starts so only sigwait sees them.
+  signal_waiter signals;
+  app::relay_config cfg;
+  cfg.add_message_types<caf::id_block::chatrelay>();
+  cfg.load<caf::io::middleman>();
+  if (auto err = cfg.parse(argc, argv)) {
+    std::cerr << "chat-relayd: " << caf::actor_system_config::render(err)
+              << "\n";
+    return EXIT_FAILURE;
+  }
+  if (cfg.cli_helptext_printed) return EXIT_SUCCESS;
+  if (auto err = cfg.check_file(); !err.empty()) {
+    std::cerr << "chat-relayd: " << err << "\n";
+    return EXIT_FAILURE;
+  }
+  auto& opts = cfg.options;
+  assign_default_id(opts);
+  if (auto err = validate(opts); !err.empty()) {
+    std::cerr << "chat-relayd: " << err << "\n";
+    return EXIT_FAILURE;
+  }
+  log::set_level(opts.log_level);
+  auto metrics = std::make_shared<relay_metrics>();
+  app::http_server http{opts, metrics};
+  if (auto err = http.start(); !err.empty()) {
+    std::cerr << "chat-relayd: " << err << "\n";
+    return EXIT_FAILURE;
+  }
+  caf::actor_system sys{cfg};
+  auto relay = spawn_relay(sys, opts, metrics);
+  CHATRELAY_LOG(info, "main",
+                "chat-relayd " << opts.id << " serving; HTTP on " << opts.http);
+  auto sig = signals.wait();
+  CHATRELAY_LOG(info, "main", "signal " << sig << ": shutting down");
+  stop_relay(sys, relay);
+  http.stop();
+  CHATRELAY_LOG(info, "main", "stopped");
+  return EXIT_SUCCESS;
+}

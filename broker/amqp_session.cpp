@@ -1,0 +1,659 @@
+#include "broker/amqp_session.hpp"
+
+#include "chatrelay/logging.hpp"
+
+#include <amqp.h>
+#include <amqp_framing.h>
+#include <amqp_tcp_socket.h>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <unordered_set>
+
+namespace chatrelay::broker {
+
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+constexpr const char* component = "broker";
+
+// Channels, one job each: a refused exclusive consume closes only its own
+// channel, and an admin error never touches publishing.
+constexpr amqp_channel_t chat_channel = 1;
+constexpr amqp_channel_t publish_channel = 2;
+constexpr amqp_channel_t admin_channel = 3;
+constexpr amqp_channel_t events_channel = 4;
+constexpr amqp_channel_t login_channel = 5;
+
+/// A connection-level failure: the session reconnects.
+struct connection_lost : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+amqp_bytes_t bytes(const std::string& str) {
+  return amqp_bytes_t{str.size(), const_cast<char*>(str.data())};
+}
+
+std::string to_string(amqp_bytes_t b) {
+  return std::string{static_cast<const char*>(b.bytes), b.len};
+}
+
+std::string describe(const amqp_rpc_reply_t& r) {
+  switch (r.reply_type) {
+  case AMQP_RESPONSE_NORMAL:
+    return "ok";
+  case AMQP_RESPONSE_NONE:
+    return "missing RPC reply";
+  case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+    return amqp_error_string2(r.library_error);
+  case AMQP_RESPONSE_SERVER_EXCEPTION:
+    if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+      auto* m = static_cast<amqp_connection_close_t*>(r.reply.decoded);
+      return "connection closed: " + std::to_string(m->reply_code) + " " +
+             to_string(m->reply_text);
+    }
+    if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+      auto* m = static_cast<amqp_channel_close_t*>(r.reply.decoded);
+      return "channel closed: " + std::to_string(m->reply_code) + " " +
+             to_string(m->reply_text);
+    }
+    return "server exception";
+  }
+  return "unknown reply";
+}
+
+} // namespace
+
+/// One live AMQP connection; destroyed on any connection-level failure.
+class amqp_session::connection {
+public:
+  connection(amqp_session& session, const amqp_address& addr,
+             uint64_t generation)
+      : s_(session), generation_(generation) {
+    conn_ = amqp_new_connection();
+    auto* sock = amqp_tcp_socket_new(conn_);
+    if (!sock) throw connection_lost("cannot create socket");
+    timeval tv{2, 0};
+    if (auto rc =
+            amqp_socket_open_noblock(sock, addr.host.c_str(), addr.port, &tv);
+        rc != AMQP_STATUS_OK)
+      throw connection_lost(std::string{"cannot connect: "} +
+                            amqp_error_string2(rc));
+    fd_ = amqp_socket_get_sockfd(sock);
+    login();
+    open_channel(publish_channel);
+    amqp_confirm_select(conn_, publish_channel);
+    check(amqp_get_rpc_reply(conn_), "confirm.select");
+    open_channel(admin_channel);
+    open_channel(events_channel);
+    declare_topology();
+  }
+
+  ~connection() {
+    // Best effort: a broken socket makes these fail quickly.
+    if (!broken_) {
+      amqp_connection_close(conn_, AMQP_REPLY_SUCCESS);
+    }
+    amqp_destroy_connection(conn_);
+  }
+
+  /// Serves until stop or failure (then throws connection_lost).
+  void serve() {
+    auto next_attempt = clock_type::now();
+    while (!s_.stopping_) {
+      if (!chat_held_ && clock_type::now() >= next_attempt) {
+        try_acquire();
+        next_attempt = clock_type::now() + s_.opts_.failover / 4;
+      } else if (chat_held_ && !login_held_) {
+        try_acquire_login();
+      }
+      for (auto& cmd : s_.take_commands())
+        execute(std::move(cmd));
+      flush_backlog();
+      read_frames();
+      amqp_maybe_release_buffers(conn_);
+      if (amqp_frames_enqueued(conn_) || amqp_data_in_buffer(conn_)) continue;
+      pollfd fds[2] = {{fd_, POLLIN, 0}, {s_.wake_fd_, POLLIN, 0}};
+      auto timeout =
+          chat_held_
+              ? 50
+              : std::max<int>(
+                    1, std::chrono::duration_cast<std::chrono::milliseconds>(
+                           next_attempt - clock_type::now())
+                           .count());
+      if (::poll(fds, 2, std::min(timeout, 50)) > 0 &&
+          (fds[1].revents & POLLIN)) {
+        uint64_t dummy;
+        [[maybe_unused]] auto n = ::read(s_.wake_fd_, &dummy, sizeof(dummy));
+      }
+    }
+  }
+
+private:
+  // -- connection set-up ------------------------------------------------------
+
+  void login() {
+    // Announce the capabilities we handle, notably connection.blocked.
+    amqp_table_entry_t caps[] = {
+        {amqp_cstring_bytes("connection.blocked"),
+         {AMQP_FIELD_KIND_BOOLEAN, {.boolean = 1}}},
+        {amqp_cstring_bytes("consumer_cancel_notify"),
+         {AMQP_FIELD_KIND_BOOLEAN, {.boolean = 1}}},
+        {amqp_cstring_bytes("publisher_confirms"),
+         {AMQP_FIELD_KIND_BOOLEAN, {.boolean = 1}}},
+    };
+    amqp_table_entry_t props[2];
+    props[0].key = amqp_cstring_bytes("capabilities");
+    props[0].value.kind = AMQP_FIELD_KIND_TABLE;
+    props[0].value.value.table = {3, caps};
+    props[1].key = amqp_cstring_bytes("connection_name");
+    props[1].value.kind = AMQP_FIELD_KIND_UTF8;
+    props[1].value.value.bytes = bytes(s_.opts_.id);
+    amqp_table_t client_props{2, props};
+    auto hb = std::chrono::duration_cast<std::chrono::seconds>(
+                  s_.opts_.amqp_heartbeat)
+                  .count();
+    auto r = amqp_login_with_properties(
+        conn_, s_.opts_.amqp_vhost.c_str(), 0, 131072, static_cast<int>(hb),
+        &client_props, AMQP_SASL_METHOD_PLAIN, s_.opts_.amqp_user.c_str(),
+        s_.opts_.amqp_password.c_str());
+    if (r.reply_type != AMQP_RESPONSE_NORMAL)
+      throw connection_lost("login failed: " + describe(r));
+  }
+
+  void open_channel(amqp_channel_t ch) {
+    amqp_channel_open(conn_, ch);
+    check(amqp_get_rpc_reply(conn_), "channel.open");
+  }
+
+  void declare_topology() {
+    auto& o = s_.opts_;
+    // Exactly as a STOMP client declares an unprefixed destination: durable,
+    // no arguments (anything else makes the seed's clients fail).
+    for (auto* q : {&o.login_queue, &o.chat_queue}) {
+      amqp_queue_declare(conn_, admin_channel, bytes(*q), 0, 1, 0, 0,
+                         amqp_empty_table);
+      check(amqp_get_rpc_reply(conn_), "queue.declare " + *q);
+    }
+    declare_exchange(o.events_exchange);
+    // This relay's own view of the shared events: exclusive, auto-delete.
+    auto* ok = amqp_queue_declare(conn_, admin_channel, amqp_empty_bytes, 0, 0,
+                                  1, 1, amqp_empty_table);
+    check(amqp_get_rpc_reply(conn_), "queue.declare (events)");
+    auto events_queue = to_string(ok->queue);
+    amqp_queue_bind(conn_, admin_channel, bytes(events_queue),
+                    bytes(o.events_exchange), amqp_empty_bytes,
+                    amqp_empty_table);
+    check(amqp_get_rpc_reply(conn_), "queue.bind (events)");
+    amqp_basic_consume(conn_, events_channel, bytes(events_queue),
+                       amqp_cstring_bytes("events"), 0, 1, 1, amqp_empty_table);
+    check(amqp_get_rpc_reply(conn_), "basic.consume (events)");
+  }
+
+  void declare_exchange(const std::string& name) {
+    if (name.empty() || declared_exchanges_.count(name) > 0) return;
+    amqp_exchange_declare(conn_, admin_channel, bytes(name),
+                          amqp_cstring_bytes("fanout"), 0, 1, 0, 0,
+                          amqp_empty_table);
+    check(amqp_get_rpc_reply(conn_), "exchange.declare " + name);
+    declared_exchanges_.insert(name);
+  }
+
+  // -- error handling -------------------------------------------------------
+
+  /// Throws on a connection-level failure; returns false after a channel
+  /// error (the channel is then closed and must be reopened).
+  bool check_rpc(const amqp_rpc_reply_t& r, const std::string& what,
+                 amqp_channel_t ch) {
+    if (r.reply_type == AMQP_RESPONSE_NORMAL) return true;
+    if (r.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
+        r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+      amqp_channel_close_ok_t close_ok{};
+      amqp_send_method(conn_, ch, AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok);
+      CHATRELAY_LOG(debug, component, what << ": " << describe(r));
+      last_error_ = describe(r);
+      return false;
+    }
+    broken_ = r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION;
+    throw connection_lost(what + ": " + describe(r));
+  }
+
+  void check(const amqp_rpc_reply_t& r, const std::string& what) {
+    if (!check_rpc(r, what, admin_channel))
+      throw connection_lost(what + ": " + last_error_);
+  }
+
+  // -- the active role --------------------------------------------------------
+
+  /// Tries to become the exclusive consumer of the chat queue (the lock that
+  /// makes one relay at a time order the rooms).
+  void try_acquire() {
+    if (!chat_channel_open_) {
+      open_channel(chat_channel);
+      amqp_basic_qos(conn_, chat_channel, 0,
+                     static_cast<uint16_t>(s_.opts_.max_in_flight), 0);
+      check(amqp_get_rpc_reply(conn_), "basic.qos");
+      chat_channel_open_ = true;
+    }
+    amqp_basic_consume(conn_, chat_channel, bytes(s_.opts_.chat_queue),
+                       amqp_cstring_bytes("chat"), 0, 0, 1, amqp_empty_table);
+    if (!check_rpc(amqp_get_rpc_reply(conn_), "basic.consume chat",
+                   chat_channel)) {
+      chat_channel_open_ = false; // another relay is active
+      return;
+    }
+    chat_held_ = true;
+    CHATRELAY_LOG(info, component,
+                  "this relay is now ACTIVE (exclusive "
+                  "consumer of '"
+                      << s_.opts_.chat_queue << "')");
+    s_.callbacks_.on_role(relay_role::active, generation_);
+    try_acquire_login();
+  }
+
+  void try_acquire_login() {
+    if (!login_channel_open_) {
+      open_channel(login_channel);
+      amqp_basic_qos(conn_, login_channel, 0,
+                     static_cast<uint16_t>(s_.opts_.max_in_flight), 0);
+      check(amqp_get_rpc_reply(conn_), "basic.qos");
+      login_channel_open_ = true;
+    }
+    amqp_basic_consume(conn_, login_channel, bytes(s_.opts_.login_queue),
+                       amqp_cstring_bytes("login"), 0, 0, 1, amqp_empty_table);
+    if (!check_rpc(amqp_get_rpc_reply(conn_), "basic.consume login",
+                   login_channel)) {
+      login_channel_open_ = false; // the previous holder is still going away
+      return;
+    }
+    login_held_ = true;
+  }
+
+  // -- commands ---------------------------------------------------------------
+
+  void execute(command&& cmd) {
+    std::visit([this](auto& x) { run(x); }, cmd);
+  }
+
+  void run(publish_batch& batch) {
+    if (blocked_ || !backlog_.empty()) {
+      backlog_.push_back(std::move(batch));
+      return;
+    }
+    publish(batch);
+  }
+
+  void flush_backlog() {
+    while (!blocked_ && !backlog_.empty()) {
+      publish(backlog_.front());
+      backlog_.pop_front();
+    }
+  }
+
+  void run(declare_cmd& cmd) {
+    bool ok = declare_user_queue(cmd.binding);
+    s_.callbacks_.on_done(cmd.request, ok);
+  }
+
+  void run(unbind_cmd& cmd) {
+    for (auto& ex : cmd.binding.exchanges) {
+      amqp_queue_unbind(conn_, admin_channel, bytes(cmd.binding.queue),
+                        bytes(ex), amqp_empty_bytes, amqp_empty_table);
+      if (!check_rpc(amqp_get_rpc_reply(conn_), "queue.unbind",
+                     admin_channel)) {
+        reopen_admin();
+        return;
+      }
+    }
+  }
+
+  void run(delete_cmd& cmd) {
+    amqp_queue_delete(conn_, admin_channel, bytes(cmd.queue), 0, 0);
+    if (!check_rpc(amqp_get_rpc_reply(conn_), "queue.delete", admin_channel))
+      reopen_admin();
+  }
+
+  void reopen_admin() {
+    CHATRELAY_LOG(warning, component,
+                  "admin operation failed: " << last_error_);
+    open_channel(admin_channel);
+  }
+
+  bool declare_user_queue(const queue_binding& b) {
+    amqp_table_entry_t args[1];
+    args[0].key = amqp_cstring_bytes("x-expires");
+    args[0].value.kind = AMQP_FIELD_KIND_I64;
+    args[0].value.value.i64 =
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            s_.opts_.queue_expiry)
+            .count();
+    amqp_queue_declare(conn_, admin_channel, bytes(b.queue), 0, 1, 0, 0,
+                       amqp_table_t{1, args});
+    if (!check_rpc(amqp_get_rpc_reply(conn_), "queue.declare " + b.queue,
+                   admin_channel)) {
+      reopen_admin();
+      return false;
+    }
+    for (auto& ex : b.exchanges) {
+      declare_exchange(ex);
+      amqp_queue_bind(conn_, admin_channel, bytes(b.queue), bytes(ex),
+                      amqp_empty_bytes, amqp_empty_table);
+      if (!check_rpc(amqp_get_rpc_reply(conn_), "queue.bind " + b.queue,
+                     admin_channel)) {
+        reopen_admin();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void publish(const publish_batch& batch) {
+    auto first = next_seq_;
+    for (auto& msg : batch.messages) {
+      declare_exchange(msg.exchange);
+      amqp_basic_properties_t props{};
+      props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG |
+                     AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_USER_ID_FLAG |
+                     AMQP_BASIC_APP_ID_FLAG;
+      props.content_type = amqp_cstring_bytes("application/json");
+      props.delivery_mode = 2; // persistent
+      // The broker checks user_id against our login: clients can trust it.
+      props.user_id = bytes(s_.opts_.amqp_user);
+      props.app_id = amqp_cstring_bytes("chat-relay");
+      auto rc = amqp_basic_publish(conn_, publish_channel, bytes(msg.exchange),
+                                   bytes(msg.routing_key), 0, 0, &props,
+                                   bytes(msg.body));
+      if (rc != AMQP_STATUS_OK) {
+        broken_ = true;
+        throw connection_lost(std::string{"publish failed: "} +
+                              amqp_error_string2(rc));
+      }
+      unconfirmed_.push_back({clock_type::now(), false, false});
+      ++next_seq_;
+    }
+    s_.metrics_->published.Increment(
+        static_cast<double>(batch.messages.size()));
+    s_.metrics_->in_flight.Set(static_cast<double>(unconfirmed_.size()));
+    if (batch.ack_tag != 0 && batch.generation == generation_)
+      acks_.push_back(
+          {first, next_seq_ - 1, batch.ack_tag, batch.ack_source, false});
+    settle();
+  }
+
+  // -- publisher confirms -----------------------------------------------------
+
+  struct unconfirmed {
+    clock_type::time_point sent;
+    bool done;
+    bool nacked;
+  };
+
+  struct pending_ack {
+    uint64_t first_seq; ///< first publish of the batch (may be > last_seq)
+    uint64_t last_seq;
+    uint64_t tag;
+    delivery_source source;
+    bool nacked;
+  };
+
+  void confirm(uint64_t seq, bool multiple, bool nack) {
+    auto mark = [&](uint64_t s) {
+      if (s < window_base_ || s - window_base_ >= unconfirmed_.size()) return;
+      auto& u = unconfirmed_[s - window_base_];
+      if (u.done) return;
+      u.done = true;
+      u.nacked = nack;
+      s_.metrics_->publish_latency.Observe(
+          std::chrono::duration<double>(clock_type::now() - u.sent).count());
+      if (nack)
+        for (auto& a : acks_)
+          if (s >= a.first_seq && s <= a.last_seq) a.nacked = true;
+    };
+    if (multiple)
+      for (auto s = window_base_; s <= seq; ++s)
+        mark(s);
+    else
+      mark(seq);
+    while (!unconfirmed_.empty() && unconfirmed_.front().done) {
+      unconfirmed_.pop_front();
+      ++window_base_;
+    }
+    s_.metrics_->in_flight.Set(static_cast<double>(unconfirmed_.size()));
+    settle();
+  }
+
+  /// Acks (or requeues) the deliveries whose publishes are all confirmed.
+  void settle() {
+    while (!acks_.empty() && acks_.front().last_seq < window_base_) {
+      auto& a = acks_.front();
+      auto ch =
+          a.source == delivery_source::login ? login_channel : chat_channel;
+      if (a.nacked) {
+        CHATRELAY_LOG(warning, component,
+                      "broker refused a publish; "
+                      "requeueing its delivery");
+        amqp_basic_nack(conn_, ch, a.tag, 0, 1);
+      } else {
+        amqp_basic_ack(conn_, ch, a.tag, 0);
+      }
+      acks_.pop_front();
+    }
+  }
+
+  // -- incoming frames --------------------------------------------------------
+
+  void read_frames() {
+    for (;;) {
+      amqp_frame_t frame;
+      timeval zero{0, 0};
+      auto rc = amqp_simple_wait_frame_noblock(conn_, &frame, &zero);
+      if (rc == AMQP_STATUS_TIMEOUT) return;
+      if (rc != AMQP_STATUS_OK) {
+        broken_ = true;
+        throw connection_lost(std::string{"connection lost: "} +
+                              amqp_error_string2(rc));
+      }
+      if (frame.frame_type == AMQP_FRAME_METHOD) handle_method(frame);
+    }
+  }
+
+  void handle_method(const amqp_frame_t& frame) {
+    auto& m = frame.payload.method;
+    switch (m.id) {
+    case AMQP_BASIC_DELIVER_METHOD:
+      handle_delivery(frame.channel,
+                      *static_cast<amqp_basic_deliver_t*>(m.decoded));
+      break;
+    case AMQP_BASIC_ACK_METHOD: {
+      auto* ack = static_cast<amqp_basic_ack_t*>(m.decoded);
+      confirm(ack->delivery_tag, ack->multiple, false);
+      break;
+    }
+    case AMQP_BASIC_NACK_METHOD: {
+      auto* nack = static_cast<amqp_basic_nack_t*>(m.decoded);
+      confirm(nack->delivery_tag, nack->multiple, true);
+      break;
+    }
+    case AMQP_BASIC_RETURN_METHOD: {
+      amqp_message_t msg;
+      auto r = amqp_read_message(conn_, frame.channel, &msg, 0);
+      if (r.reply_type == AMQP_RESPONSE_NORMAL) amqp_destroy_message(&msg);
+      break;
+    }
+    case AMQP_BASIC_CANCEL_METHOD:
+      // The broker dropped a consumer (queue deleted, node down...): start
+      // over on a fresh connection rather than guess what still holds.
+      throw connection_lost("the broker cancelled a consumer");
+    case AMQP_CONNECTION_BLOCKED_METHOD:
+      CHATRELAY_LOG(warning, component,
+                    "broker blocked publishing (resource alarm)");
+      blocked_ = true;
+      break;
+    case AMQP_CONNECTION_UNBLOCKED_METHOD:
+      CHATRELAY_LOG(info, component, "broker unblocked publishing");
+      blocked_ = false;
+      break;
+    case AMQP_CHANNEL_CLOSE_METHOD: {
+      auto* close = static_cast<amqp_channel_close_t*>(m.decoded);
+      amqp_channel_close_ok_t ok{};
+      amqp_send_method(conn_, frame.channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+      throw connection_lost("channel " + std::to_string(frame.channel) +
+                            " closed: " + std::to_string(close->reply_code) +
+                            " " + to_string(close->reply_text));
+    }
+    case AMQP_CONNECTION_CLOSE_METHOD: {
+      auto* close = static_cast<amqp_connection_close_t*>(m.decoded);
+      amqp_connection_close_ok_t ok{};
+      amqp_send_method(conn_, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+      broken_ = true;
+      throw connection_lost(
+          "broker closed the connection: " + std::to_string(close->reply_code) +
+          " " + to_string(close->reply_text));
+    }
+    default:
+      break;
+    }
+  }
+
+  void handle_delivery(amqp_channel_t ch, const amqp_basic_deliver_t& d) {
+    delivery out;
+    out.source = ch == events_channel  ? delivery_source::events
+                 : ch == login_channel ? delivery_source::login
+                                       : delivery_source::chat;
+    out.tag = ch == events_channel ? 0 : d.delivery_tag;
+    out.generation = generation_;
+    out.redelivered = d.redelivered != 0;
+    amqp_message_t msg;
+    auto r = amqp_read_message(conn_, ch, &msg, 0);
+    if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+      broken_ = true;
+      throw connection_lost("reading a message: " + describe(r));
+    }
+    out.body = to_string(msg.body);
+    amqp_destroy_message(&msg);
+    if (out.redelivered) s_.metrics_->redeliveries.Increment();
+    s_.callbacks_.on_delivery(std::move(out));
+  }
+
+  amqp_session& s_;
+  uint64_t generation_;
+  amqp_connection_state_t conn_ = nullptr;
+  int fd_ = -1;
+  bool broken_ = false;
+  bool blocked_ = false;
+  bool chat_channel_open_ = false;
+  bool login_channel_open_ = false;
+  bool chat_held_ = false;
+  bool login_held_ = false;
+  std::string last_error_;
+  std::unordered_set<std::string> declared_exchanges_;
+  std::deque<publish_batch> backlog_;
+  uint64_t next_seq_ = 1;
+  uint64_t window_base_ = 1;
+  std::deque<unconfirmed> unconfirmed_;
+  std::deque<pending_ack> acks_;
+};
+
+amqp_session::amqp_session(relay_options opts,
+                           std::shared_ptr<relay_metrics> metrics,
+                           session_callbacks callbacks)
+    : opts_(std::move(opts)), metrics_(std::move(metrics)),
+      callbacks_(std::move(callbacks)) {
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) throw std::runtime_error("eventfd failed");
+}
+
+amqp_session::~amqp_session() {
+  stop();
+  ::close(wake_fd_);
+}
+
+void amqp_session::start() {
+  thread_ = std::thread{[this] { run(); }};
+}
+
+void amqp_session::stop() {
+  stopping_ = true;
+  wake();
+  if (thread_.joinable()) thread_.join();
+}
+
+void amqp_session::submit(command cmd) {
+  bool was_empty;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    was_empty = commands_.empty();
+    commands_.push_back(std::move(cmd));
+  }
+  // The thread drains everything it finds, so one wake-up per batch suffices.
+  if (was_empty) wake();
+}
+
+void amqp_session::wake() {
+  uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof(one));
+}
+
+bool amqp_session::wait_wakeup(std::chrono::milliseconds timeout) {
+  pollfd fd{wake_fd_, POLLIN, 0};
+  if (::poll(&fd, 1, static_cast<int>(timeout.count())) > 0) {
+    uint64_t dummy;
+    [[maybe_unused]] auto n = ::read(wake_fd_, &dummy, sizeof(dummy));
+    return true;
+  }
+  return false;
+}
+
+std::deque<command> amqp_session::take_commands() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return std::exchange(commands_, {});
+}
+
+void amqp_session::run() {
+  auto addresses = broker_addresses(opts_);
+  auto backoff = std::chrono::duration_cast<std::chrono::milliseconds>(
+      defaults::amqp::min_backoff);
+  uint64_t generation = 0;
+  size_t next_address = 0;
+  while (!stopping_) {
+    auto& addr = addresses[next_address % addresses.size()];
+    try {
+      connection conn{*this, addr, generation + 1};
+      ++generation;
+      if (generation > 1) metrics_->reconnects.Increment();
+      metrics_->connected.Set(1);
+      backoff = std::chrono::duration_cast<std::chrono::milliseconds>(
+          defaults::amqp::min_backoff);
+      CHATRELAY_LOG(info, component,
+                    "connected to " << addr.host << ":" << addr.port
+                                    << " as standby");
+      callbacks_.on_role(relay_role::standby, generation);
+      conn.serve();
+    } catch (const connection_lost& e) {
+      CHATRELAY_LOG(warning, component,
+                    addr.host << ":" << addr.port << ": " << e.what()
+                              << "; retrying in " << backoff.count() << " ms");
+      ++next_address;
+    }
+    metrics_->connected.Set(0);
+    callbacks_.on_role(relay_role::disconnected, generation);
+    // Commands for the lost connection: acks are void (the broker redelivers),
+    // queue declarations are redone by the registry when it becomes active.
+    for (auto& cmd : take_commands())
+      if (auto* d = std::get_if<declare_cmd>(&cmd))
+        callbacks_.on_done(d->request, false);
+    if (stopping_) break;
+    wait_wakeup(backoff);
+    backoff = std::min(backoff * 2,
+                       std::chrono::duration_cast<std::chrono::milliseconds>(
+                           defaults::amqp::max_backoff));
+  }
+}
+
+} // namespace chatrelay::broker

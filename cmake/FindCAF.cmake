@@ -1,0 +1,25 @@
+# Finds Debian's CAF 0.17 (libcaf-dev), which ships no CMake package file.
+# Defines the imported targets CAF::core and CAF::io.
+find_path(CAF_INCLUDE_DIR caf/all.hpp)
+find_library(CAF_CORE_LIBRARY caf_core)
+find_library(CAF_IO_LIBRARY caf_io)
+include(FindPackageHandleStandardArgs)
+find_package_handle_standard_args(CAF
+  REQUIRED_VARS CAF_INCLUDE_DIR CAF_CORE_LIBRARY CAF_IO_LIBRARY)
+if(CAF_FOUND)
+  find_package(Threads REQUIRED)
+  if(NOT TARGET CAF::core)
+    add_library(CAF::core UNKNOWN IMPORTED)
+    set_target_properties(CAF::core PROPERTIES
+      IMPORTED_LOCATION "${CAF_CORE_LIBRARY}"
+      INTERFACE_INCLUDE_DIRECTORIES "${CAF_INCLUDE_DIR}"
+      INTERFACE_LINK_LIBRARIES Threads::Threads)
+  endif()
+  if(NOT TARGET CAF::io)
+    add_library(CAF::io UNKNOWN IMPORTED)
+    set_target_properties(CAF::io PROPERTIES
+      IMPORTED_LOCATION "${CAF_IO_LIBRARY}"
+      INTERFACE_LINK_LIBRARIES CAF::core)
+  endif()
+endif()
+mark_as_advanced(CAF_INCLUDE_DIR CAF_CORE_LIBRARY CAF_IO_LIBRARY)

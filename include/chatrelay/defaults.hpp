@@ -1,0 +1,61 @@
+// Default values of every relay option: the config file, the flags and the
+// docs all quote these.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace chatrelay::defaults {
+
+using namespace std::chrono_literals;
+
+namespace amqp {
+constexpr const char* host = "127.0.0.1";
+constexpr uint16_t port = 5672;
+constexpr const char* vhost = "/";
+constexpr const char* user = "guest";
+constexpr const char* password = "guest";
+constexpr auto heartbeat = 10s;
+/// Deliveries of `login`/`chat` in flight (AMQP prefetch): bounds memory.
+constexpr size_t max_in_flight = 256;
+/// First and last delay between connection attempts.
+constexpr auto min_backoff = 100ms;
+constexpr auto max_backoff = 5s;
+} // namespace amqp
+
+namespace topology {
+constexpr const char* login_queue = "login";
+constexpr const char* chat_queue = "chat";
+constexpr const char* events_exchange = "chat.relay.events";
+constexpr const char* room_exchange_prefix = "chat.room.";
+constexpr auto queue_expiry = 300s;
+} // namespace topology
+
+namespace chat {
+constexpr const char* default_room = "main";
+constexpr size_t history_size = 100;
+constexpr auto keepalive_timeout = 60s;
+constexpr size_t max_message_size = 16384;
+constexpr double rate_limit = 10.0; // messages per second
+constexpr double rate_burst = 20.0;
+constexpr bool require_token = true;
+constexpr const char* duplicate_login = "replace";
+constexpr size_t max_rooms_per_user = 16;
+} // namespace chat
+
+namespace cluster {
+constexpr auto failover = 2s;
+} // namespace cluster
+
+namespace http {
+constexpr const char* address = "127.0.0.1:8080";
+constexpr const char* web_root = "web/dist";
+constexpr const char* web_stomp_url = "ws://127.0.0.1:15674/ws";
+constexpr const char* web_user = "chat-web";
+constexpr const char* web_password = "chat-web";
+} // namespace http
+
+constexpr const char* log_level = "info";
+
+} // namespace chatrelay::defaults

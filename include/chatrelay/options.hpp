@@ -1,0 +1,64 @@
+// The relay's options: one struct, filled from the CAF config file and flags
+// by the daemon, or by hand by a program that embeds the relay.
+#pragma once
+
+#include "chatrelay/defaults.hpp"
+
+#include <caf/timespan.hpp>
+
+#include <string>
+#include <vector>
+
+namespace chatrelay {
+
+/// A broker address.
+struct amqp_address {
+  std::string host;
+  uint16_t port = 0;
+};
+
+/// Every option of the relay (see config/chat-relay.ini for the docs).
+struct relay_options {
+  std::string id; ///< This relay's name in logs and events; empty = host-pid.
+  std::string amqp_host = defaults::amqp::host;
+  uint16_t amqp_port = defaults::amqp::port;
+  std::vector<std::string> amqp_addresses; ///< "host:port", overrides host/port
+  std::string amqp_vhost = defaults::amqp::vhost;
+  std::string amqp_user = defaults::amqp::user;
+  std::string amqp_password = defaults::amqp::password;
+  caf::timespan amqp_heartbeat = defaults::amqp::heartbeat;
+  size_t max_in_flight = defaults::amqp::max_in_flight;
+  std::string login_queue = defaults::topology::login_queue;
+  std::string chat_queue = defaults::topology::chat_queue;
+  std::string events_exchange = defaults::topology::events_exchange;
+  std::string room_exchange_prefix = defaults::topology::room_exchange_prefix;
+  caf::timespan queue_expiry = defaults::topology::queue_expiry;
+  std::string default_room = defaults::chat::default_room;
+  size_t history_size = defaults::chat::history_size;
+  caf::timespan keepalive_timeout = defaults::chat::keepalive_timeout;
+  size_t max_message_size = defaults::chat::max_message_size;
+  double rate_limit = defaults::chat::rate_limit;
+  double rate_burst = defaults::chat::rate_burst;
+  bool require_token = defaults::chat::require_token;
+  std::string duplicate_login = defaults::chat::duplicate_login;
+  caf::timespan failover = defaults::cluster::failover;
+  std::string http = defaults::http::address;
+  std::string web_root = defaults::http::web_root;
+  std::string web_stomp_url = defaults::http::web_stomp_url;
+  std::string web_user = defaults::http::web_user;
+  std::string web_password = defaults::http::web_password;
+  std::string log_level = defaults::log_level;
+};
+
+/// Checks every option; returns an error message naming the option, or an
+/// empty string when all are valid.
+std::string validate(const relay_options& opts);
+
+/// The broker addresses to try, in order (from amqp-addresses or host/port).
+/// @pre `validate(opts).empty()`
+std::vector<amqp_address> broker_addresses(const relay_options& opts);
+
+/// Fills `opts.id` with host-pid when empty.
+void assign_default_id(relay_options& opts);
+
+} // namespace chatrelay

@@ -1,0 +1,67 @@
+// A stand-in for the broker actor: implements the real interface, records
+// what the actors asked for, and answers declarations with `declare_ok`.
+#pragma once
+
+#include "chatrelay/actors.hpp"
+#include "test.hpp"
+
+#include <caf/stateful_actor.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace chatrelay::test {
+
+struct broker_log {
+  std::vector<publish_batch> batches;
+  std::vector<queue_binding> declared;
+  std::vector<queue_binding> unbound;
+  std::vector<std::string> deleted;
+  bool declare_ok = true;
+
+  /// Bodies published to `routing_key` on `exchange` ("" = default).
+  std::vector<std::string> bodies(const std::string& exchange,
+                                  const std::string& routing_key = "") const {
+    std::vector<std::string> result;
+    for (auto& b : batches)
+      for (auto& m : b.messages)
+        if (m.exchange == exchange && m.routing_key == routing_key)
+          result.push_back(m.body);
+    return result;
+  }
+
+  /// Delivery tags acknowledged so far.
+  std::vector<uint64_t> acked() const {
+    std::vector<uint64_t> result;
+    for (auto& b : batches)
+      if (b.ack_tag != 0) result.push_back(b.ack_tag);
+    return result;
+  }
+};
+
+struct mock_broker_state {
+  static inline const char* name = "mock_broker";
+  std::shared_ptr<broker_log> log;
+};
+
+inline broker_actor::behavior_type
+mock_broker(broker_actor::stateful_pointer<mock_broker_state> self,
+            std::shared_ptr<broker_log> log) {
+  self->state.log = log;
+  return {
+      [=](publish_atom, publish_batch& b) { log->batches.push_back(b); },
+      [=](declare_atom, queue_binding& b) {
+        log->declared.push_back(b);
+        return log->declare_ok;
+      },
+      [=](unbind_atom, queue_binding& b) { log->unbound.push_back(b); },
+      [=](delete_atom, std::string& q) { log->deleted.push_back(q); },
+      [=](sink_atom, registry_actor) {},
+      [=](done_atom, uint64_t, bool) {
+        CAF_FAIL("the mock broker got an internal done message");
+      },
+  };
+}
+
+} // namespace chatrelay::test

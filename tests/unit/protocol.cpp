@@ -1,0 +1,139 @@
+#define CAF_SUITE protocol
+
+#include "chatrelay/protocol.hpp"
+
+#include "test.hpp"
+
+#include <nlohmann/json.hpp>
+
+using namespace chatrelay;
+using namespace chatrelay::protocol;
+using json = nlohmann::json;
+
+namespace {
+
+limits lim() {
+  limits l;
+  l.max_message_size = 100;
+  l.reserved_queues = {"login", "chat"};
+  return l;
+}
+
+std::string code_of(const parsed<chat_request>& p) {
+  auto* r = std::get_if<rejected>(&p);
+  return r ? r->error.code : "accepted";
+}
+
+std::string code_of(const parsed<login_queue_request>& p) {
+  auto* r = std::get_if<rejected>(&p);
+  return r ? r->error.code : "accepted";
+}
+
+} // namespace
+
+CAF_TEST(the seed login body is accepted with the default room) {
+  auto p = parse_login_queue(
+      R"({"action":"login","login":"alice","queue":"q-1"})", lim());
+  CAF_REQUIRE_EQUAL(code_of(p), "accepted");
+  auto& req = std::get<login_request>(std::get<login_queue_request>(p));
+  CAF_CHECK_EQUAL(req.login, "alice");
+  CAF_CHECK_EQUAL(req.queue, "q-1");
+  CAF_CHECK_EQUAL(req.rooms, std::vector<std::string>{"main"});
+}
+
+CAF_TEST(rooms are deduplicated and validated) {
+  auto p = parse_login_queue(
+      R"({"action":"login","login":"a","queue":"q","rooms":["dev","main","dev"]})",
+      lim());
+  CAF_REQUIRE_EQUAL(code_of(p), "accepted");
+  auto& req = std::get<login_request>(std::get<login_queue_request>(p));
+  CAF_CHECK_EQUAL(req.rooms, (std::vector<std::string>{"dev", "main"}));
+  CAF_CHECK_EQUAL(
+      code_of(parse_login_queue(
+          R"({"action":"login","login":"a","queue":"q","rooms":["a b"]})",
+          lim())),
+      "bad_room");
+}
+
+CAF_TEST(the seed chat body is accepted without a token) {
+  auto p = parse_chat(R"({"sender":"bob","message":"hi"})", lim());
+  CAF_REQUIRE_EQUAL(code_of(p), "accepted");
+  auto& req = std::get<chat_request>(p);
+  CAF_CHECK_EQUAL(req.sender, "bob");
+  CAF_CHECK_EQUAL(req.message, "hi");
+  CAF_CHECK(req.token.empty());
+}
+
+CAF_TEST(bad bodies get their error codes) {
+  CAF_CHECK_EQUAL(code_of(parse_chat("not json", lim())), "bad_json");
+  CAF_CHECK_EQUAL(code_of(parse_chat("[1,2]", lim())), "bad_json");
+  CAF_CHECK_EQUAL(code_of(parse_chat("{\"sender\":\"a\xff\"}", lim())),
+                  "bad_utf8");
+  CAF_CHECK_EQUAL(code_of(parse_chat(std::string(2000, ' '), lim())),
+                  "too_large");
+  CAF_CHECK_EQUAL(
+      code_of(parse_chat(std::string(50, '[') + std::string(50, ']'), lim())),
+      "bad_json");
+  CAF_CHECK_EQUAL(code_of(parse_chat(R"({"sender":1,"message":"x"})", lim())),
+                  "bad_type");
+  CAF_CHECK_EQUAL(code_of(parse_chat(R"({"message":"x"})", lim())),
+                  "missing_field");
+  CAF_CHECK_EQUAL(
+      code_of(parse_chat(R"({"sender":"a","message":"x","v":2})", lim())),
+      "unsupported_version");
+  CAF_CHECK_EQUAL(code_of(parse_chat(R"({"sender":"a","message":")" +
+                                         std::string(101, 'x') + "\"}",
+                                     lim())),
+                  "too_large");
+  CAF_CHECK_EQUAL(
+      code_of(parse_login_queue(R"({"action":"dance","login":"a"})", lim())),
+      "unknown_action");
+}
+
+CAF_TEST(a rejected chat still names its sender and cid) {
+  auto p = parse_chat(R"({"sender":"a","cid":"c9","message":7})", lim());
+  auto& r = std::get<rejected>(p);
+  CAF_CHECK_EQUAL(r.error.code, "bad_type");
+  CAF_CHECK_EQUAL(r.login, "a");
+  CAF_CHECK_EQUAL(r.cid, "c9");
+}
+
+CAF_TEST(hostile names are refused) {
+  auto l = lim();
+  for (auto* q :
+       {"amq.gen-x", "login", "chat", "chat.relay.x", "a b", "", "-x", "x/y"})
+    if (valid_queue(q, l)) CAF_FAIL("queue name accepted: " << q);
+  CAF_CHECK(!valid_queue(std::string(200, 'q'), l));
+  CAF_CHECK(valid_queue("chat.user.0b7c-11ef:x_y", l));
+  CAF_CHECK(!valid_login(""));
+  CAF_CHECK(!valid_login(std::string(33, 'a')));
+  CAF_CHECK(!valid_login("<script>"));
+  CAF_CHECK(valid_login("Al.ice_-9"));
+}
+
+CAF_TEST(utf8 validation rejects overlong forms and surrogates) {
+  CAF_CHECK(valid_utf8("h\xc3\xa9llo \xf0\x9f\x98\x80"));
+  CAF_CHECK(!valid_utf8("\xc0\xaf"));
+  CAF_CHECK(!valid_utf8("\xed\xa0\x80"));
+  CAF_CHECK(!valid_utf8("\xf4\x90\x80\x80"));
+  CAF_CHECK(!valid_utf8("\xe2\x82"));
+}
+
+CAF_TEST(a delivered message keeps the seed fields) {
+  chat_event ev{event_kind::message, 7, 123, "main", "alice", "", "hi", "c1"};
+  auto j = json::parse(render_event(ev));
+  CAF_CHECK_EQUAL(j["type"], "message");
+  CAF_CHECK_EQUAL(j["sender"], "alice");
+  CAF_CHECK_EQUAL(j["message"], "hi");
+  CAF_CHECK_EQUAL(j["id"], 7);
+  CAF_CHECK_EQUAL(j["room"], "main");
+  CAF_CHECK_EQUAL(j["cid"], "c1");
+  CAF_CHECK_EQUAL(j["v"], version);
+}
+
+CAF_TEST(session tokens are random) {
+  auto a = make_token();
+  auto b = make_token();
+  CAF_CHECK_EQUAL(a.size(), 32u);
+  CAF_CHECK_NOT_EQUAL(a, b);
+}

@@ -1,0 +1,420 @@
+#define CAF_SUITE registry
+
+#include "actors/registry_actor.hpp"
+
+#include "mock_broker.hpp"
+#include "test.hpp"
+
+#include <nlohmann/json.hpp>
+
+using namespace chatrelay;
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+namespace {
+
+relay_options default_options() {
+  relay_options o;
+  o.id = "relay-under-test";
+  o.history_size = 3;
+  o.keepalive_timeout = 10s;
+  o.rate_limit = 1;
+  o.rate_burst = 100;
+  return o;
+}
+
+struct fixture : test_coordinator_fixture<test::config> {
+  std::shared_ptr<test::broker_log> log = std::make_shared<test::broker_log>();
+  std::shared_ptr<relay_metrics> metrics = std::make_shared<relay_metrics>();
+  broker_actor broker;
+  registry_actor reg;
+  uint64_t next_tag = 1;
+
+  explicit fixture(relay_options opts = default_options(),
+                   relay_role role = relay_role::active) {
+    broker = sys.spawn(test::mock_broker, log);
+    reg = sys.spawn(registry, opts, broker, metrics);
+    sched.run();
+    caf::anon_send(reg, role_atom::value, role, uint64_t{1});
+    sched.run();
+  }
+
+  ~fixture() {
+    caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(broker, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  uint64_t deliver(delivery_source src, const std::string& body) {
+    auto tag = next_tag++;
+    caf::anon_send(reg, delivery_atom::value,
+                   delivery{src, tag, 1, false, body});
+    sched.run();
+    return tag;
+  }
+
+  uint64_t chat(const json& body) {
+    return deliver(delivery_source::chat, body.dump());
+  }
+
+  /// Logs `login` in with queue "q.<login>"; returns the session token.
+  std::string login(const std::string& name, json extra = json::object()) {
+    extra["action"] = "login";
+    extra["login"] = name;
+    if (!extra.contains("queue")) extra["queue"] = "q." + name;
+    deliver(delivery_source::login, extra.dump());
+    auto msgs = in_queue(extra["queue"]);
+    for (auto i = msgs.rbegin(); i != msgs.rend(); ++i)
+      if ((*i)["type"] == "welcome") return (*i)["token"];
+    return {};
+  }
+
+  std::vector<json> parse_all(const std::vector<std::string>& bodies) {
+    std::vector<json> result;
+    for (auto& b : bodies)
+      result.push_back(json::parse(b));
+    return result;
+  }
+
+  /// Everything published straight to a user's queue.
+  std::vector<json> in_queue(const std::string& queue) {
+    return parse_all(log->bodies("", queue));
+  }
+
+  /// Everything published to a room's exchange, of one type.
+  std::vector<json> in_room(const std::string& room, const std::string& type) {
+    std::vector<json> result;
+    for (auto& j : parse_all(log->bodies("chat.room." + room)))
+      if (j["type"] == type) result.push_back(j);
+    return result;
+  }
+
+  std::vector<json> errors_in(const std::string& queue) {
+    std::vector<json> result;
+    for (auto& j : in_queue(queue))
+      if (j["type"] == "error") result.push_back(j);
+    return result;
+  }
+
+  bool acked(uint64_t tag) {
+    auto tags = log->acked();
+    return std::find(tags.begin(), tags.end(), tag) != tags.end();
+  }
+
+  std::vector<std::string> presence(const std::string& room) {
+    std::vector<std::string> result;
+    self->send(reg, presence_atom::value, room);
+    sched.run();
+    self->receive([&](std::vector<std::string>& xs) { result = xs; },
+                  caf::after(std::chrono::seconds(0)) >>
+                      [] { CAF_FAIL("no presence reply"); });
+    return result;
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(registry_tests, fixture)
+
+CAF_TEST(login declares the queue then welcomes the user and announces it) {
+  auto token = login("alice");
+  CAF_CHECK_EQUAL(token.size(), 32u);
+  CAF_REQUIRE_EQUAL(log->declared.size(), 1u);
+  CAF_CHECK_EQUAL(log->declared[0].queue, "q.alice");
+  CAF_CHECK_EQUAL(log->declared[0].exchanges,
+                  std::vector<std::string>{"chat.room.main"});
+  auto joins = in_room("main", "join");
+  CAF_REQUIRE_EQUAL(joins.size(), 1u);
+  CAF_CHECK_EQUAL(joins[0]["login"], "alice");
+  CAF_CHECK(acked(1));
+  CAF_CHECK_EQUAL(presence("main"), std::vector<std::string>{"alice"});
+}
+
+CAF_TEST(a chat message is published once to its room and then acked) {
+  auto token = login("alice");
+  login("bob");
+  auto tag = chat({{"sender", "alice"}, {"message", "hi"}, {"token", token}});
+  auto msgs = in_room("main", "message");
+  CAF_REQUIRE_EQUAL(msgs.size(), 1u);
+  CAF_CHECK_EQUAL(msgs[0]["sender"], "alice");
+  CAF_CHECK_EQUAL(msgs[0]["message"], "hi");
+  CAF_CHECK_EQUAL(msgs[0]["id"], 1);
+  CAF_CHECK(msgs[0]["ts"].get<int64_t>() > 0);
+  CAF_CHECK(acked(tag));
+  // The ack travels in the same batch as the publish: confirmed together.
+  auto& last = log->batches.back();
+  CAF_CHECK_EQUAL(last.ack_tag, tag);
+  CAF_CHECK_EQUAL(last.messages.size(), 1u);
+}
+
+CAF_TEST(message ids grow by one per room) {
+  auto token = login("alice", {{"rooms", {"main", "dev"}}});
+  for (auto room : {"main", "dev", "main"})
+    chat({{"sender", "alice"},
+          {"message", "x"},
+          {"token", token},
+          {"room", room}});
+  auto main_msgs = in_room("main", "message");
+  CAF_REQUIRE_EQUAL(main_msgs.size(), 2u);
+  CAF_CHECK_EQUAL(main_msgs[1]["id"], 2);
+  CAF_CHECK_EQUAL(json(in_room("dev", "message").at(0)["id"]), 1);
+}
+
+CAF_TEST(a chat without the session token is refused with an error) {
+  login("alice");
+  auto tag = chat({{"sender", "alice"}, {"message", "hi"}, {"cid", "c1"}});
+  CAF_CHECK(in_room("main", "message").empty());
+  auto errs = errors_in("q.alice");
+  CAF_REQUIRE_EQUAL(errs.size(), 1u);
+  CAF_CHECK_EQUAL(errs[0]["code"], "bad_token");
+  CAF_CHECK_EQUAL(errs[0]["cid"], "c1");
+  CAF_CHECK(acked(tag));
+}
+
+CAF_TEST(a wrong token is refused even when tokens are optional) {
+  auto opts = default_options();
+  opts.require_token = false;
+  fixture f{opts};
+  f.login("alice");
+  f.chat({{"sender", "alice"}, {"message", "seed style"}});
+  f.chat({{"sender", "alice"}, {"message", "forged"}, {"token", "nope"}});
+  auto msgs = f.in_room("main", "message");
+  CAF_REQUIRE_EQUAL(msgs.size(), 1u);
+  CAF_CHECK_EQUAL(msgs[0]["message"], "seed style");
+  CAF_CHECK_EQUAL(json(f.errors_in("q.alice").at(0)["code"]), "bad_token");
+}
+
+CAF_TEST(chat from a user who is not online is acked and counted) {
+  auto tag = chat({{"sender", "ghost"}, {"message", "boo"}});
+  CAF_CHECK(acked(tag));
+  CAF_CHECK(in_room("main", "message").empty());
+}
+
+CAF_TEST(bad bodies are answered and the next good message still passes) {
+  auto token = login("alice");
+  deliver(delivery_source::chat, "{not json");
+  chat({{"sender", "alice"}, {"message", 42}, {"token", token}});
+  chat({{"sender", "alice"}, {"message", "ok"}, {"token", token}});
+  auto errs = errors_in("q.alice");
+  CAF_REQUIRE_EQUAL(errs.size(), 1u); // the sender of "{not json" is unknown
+  CAF_CHECK_EQUAL(errs[0]["code"], "bad_type");
+  CAF_CHECK_EQUAL(in_room("main", "message").size(), 1u);
+}
+
+CAF_TEST(logout announces the leave and deletes the queue) {
+  auto token = login("alice");
+  login("bob");
+  deliver(
+      delivery_source::login,
+      json{{"action", "logout"}, {"login", "alice"}, {"token", token}}.dump());
+  auto leaves = in_room("main", "leave");
+  CAF_REQUIRE_EQUAL(leaves.size(), 1u);
+  CAF_CHECK_EQUAL(leaves[0]["login"], "alice");
+  CAF_CHECK_EQUAL(leaves[0]["reason"], "logout");
+  CAF_CHECK_EQUAL(log->deleted, std::vector<std::string>{"q.alice"});
+  CAF_CHECK_EQUAL(presence("main"), std::vector<std::string>{"bob"});
+}
+
+CAF_TEST(a logout with a wrong token changes nothing) {
+  login("alice");
+  deliver(
+      delivery_source::login,
+      json{{"action", "logout"}, {"login", "alice"}, {"token", "x"}}.dump());
+  CAF_CHECK(log->deleted.empty());
+  CAF_CHECK_EQUAL(presence("main"), std::vector<std::string>{"alice"});
+}
+
+CAF_TEST(a second login replaces the first session) {
+  login("alice");
+  auto token2 = login("alice", {{"queue", "q.alice2"}});
+  CAF_CHECK_EQUAL(token2.size(), 32u);
+  CAF_CHECK_EQUAL(json(errors_in("q.alice").at(0)["code"]), "duplicate_login");
+  CAF_CHECK_EQUAL(log->deleted, std::vector<std::string>{"q.alice"});
+  // Presence continues: no leave, one join.
+  CAF_CHECK(in_room("main", "leave").empty());
+  CAF_CHECK_EQUAL(in_room("main", "join").size(), 1u);
+  CAF_CHECK_EQUAL(presence("main"), std::vector<std::string>{"alice"});
+}
+
+CAF_TEST(the reject policy refuses a second login) {
+  auto opts = default_options();
+  opts.duplicate_login = "reject";
+  fixture f{opts};
+  f.login("alice");
+  auto token2 = f.login("alice", {{"queue", "q.other"}});
+  CAF_CHECK(token2.empty());
+  CAF_CHECK_EQUAL(json(f.errors_in("q.other").at(0)["code"]),
+                  "duplicate_login");
+  CAF_CHECK(f.log->deleted.empty());
+}
+
+CAF_TEST(nobody can log in with the queue of another user) {
+  login("alice");
+  login("mallory", {{"queue", "q.alice"}});
+  CAF_CHECK_EQUAL(presence("main"), std::vector<std::string>{"alice"});
+  CAF_CHECK(errors_in("q.alice").empty());
+}
+
+CAF_TEST(a silent user is logged out after the keep - alive timeout) {
+  login("alice");
+  auto token = login("bob");
+  sched.advance_time(6s);
+  sched.run();
+  deliver(delivery_source::login,
+          json{{"action", "ping"}, {"login", "bob"}, {"token", token}}.dump());
+  sched.advance_time(5s);
+  sched.run();
+  auto leaves = in_room("main", "leave");
+  CAF_REQUIRE_EQUAL(leaves.size(), 1u);
+  CAF_CHECK_EQUAL(leaves[0]["login"], "alice");
+  CAF_CHECK_EQUAL(leaves[0]["reason"], "timeout");
+  CAF_CHECK_EQUAL(presence("main"), std::vector<std::string>{"bob"});
+  sched.advance_time(10s);
+  sched.run();
+  CAF_CHECK(presence("main").empty());
+}
+
+CAF_TEST(a user over the rate limit gets an error per refused message) {
+  auto opts = default_options();
+  opts.rate_burst = 2;
+  fixture f{opts};
+  auto& sched = f.sched;
+  auto login = [&](auto name) { return f.login(name); };
+  auto chat = [&](const json& body) { return f.chat(body); };
+  auto in_room = [&](auto room, auto type) { return f.in_room(room, type); };
+  auto errors_in = [&](auto queue) { return f.errors_in(queue); };
+  auto token = login("alice");
+  for (int i = 0; i < 3; ++i)
+    chat({{"sender", "alice"},
+          {"message", "spam"},
+          {"token", token},
+          {"cid", "c" + std::to_string(i)}});
+  CAF_CHECK_EQUAL(in_room("main", "message").size(), 2u);
+  auto errs = errors_in("q.alice");
+  CAF_REQUIRE_EQUAL(errs.size(), 1u);
+  CAF_CHECK_EQUAL(errs[0]["code"], "rate_limited");
+  CAF_CHECK_EQUAL(errs[0]["cid"], "c2");
+  sched.advance_time(1s); // one token back
+  chat({{"sender", "alice"}, {"message", "later"}, {"token", token}});
+  CAF_CHECK_EQUAL(in_room("main", "message").size(), 3u);
+}
+
+CAF_TEST(a resent client id is delivered once) {
+  auto token = login("alice");
+  for (int i = 0; i < 2; ++i)
+    chat({{"sender", "alice"},
+          {"message", "once"},
+          {"token", token},
+          {"cid", "same"}});
+  CAF_CHECK_EQUAL(in_room("main", "message").size(), 1u);
+}
+
+CAF_TEST(the welcome carries at most history - size messages) {
+  fixture f;
+  auto token = f.login("alice");
+  for (int i = 1; i <= 5; ++i)
+    f.chat({{"sender", "alice"},
+            {"message", std::to_string(i)},
+            {"token", token}});
+  f.login("bob");
+  auto welcome = f.in_queue("q.bob").at(0);
+  auto& hist = welcome["history"]["main"];
+  CAF_REQUIRE_EQUAL(hist.size(), 3u);
+  CAF_CHECK_EQUAL(hist[0]["message"], "3");
+  CAF_CHECK_EQUAL(hist[2]["id"], 5);
+  CAF_CHECK_EQUAL(welcome["users"]["main"], json({"alice", "bob"}));
+}
+
+CAF_TEST(resume replays what was missed and says whether it could) {
+  fixture f;
+  auto token = f.login("alice");
+  for (int i = 1; i <= 5; ++i)
+    f.chat({{"sender", "alice"},
+            {"message", std::to_string(i)},
+            {"token", token}});
+  f.login("bob", {{"since", {{"main", 3}}}});
+  auto w = f.in_queue("q.bob").at(0);
+  CAF_CHECK_EQUAL(w["resumed"], true);
+  CAF_REQUIRE_EQUAL(w["history"]["main"].size(), 2u);
+  CAF_CHECK_EQUAL(w["history"]["main"][0]["id"], 4);
+  f.login("carol", {{"since", {{"main", 1}}}}); // 2 fell out of history
+  auto w2 = f.in_queue("q.carol").at(0);
+  CAF_CHECK_EQUAL(w2["resumed"], false);
+  CAF_CHECK_EQUAL(w2["history"]["main"].size(), 3u);
+}
+
+CAF_TEST(a direct message reaches the recipient and the sender only) {
+  auto token = login("alice");
+  login("bob");
+  login("carol");
+  chat({{"sender", "alice"},
+        {"message", "psst"},
+        {"to", "bob"},
+        {"token", token}});
+  auto direct_in = [&](const std::string& q) {
+    size_t n = 0;
+    for (auto& j : in_queue(q))
+      n += j["type"] == "direct" ? 1 : 0;
+    return n;
+  };
+  CAF_CHECK_EQUAL(direct_in("q.bob"), 1u);
+  CAF_CHECK_EQUAL(direct_in("q.alice"), 1u);
+  CAF_CHECK_EQUAL(direct_in("q.carol"), 0u);
+  CAF_CHECK(in_room("main", "message").empty());
+  chat({{"sender", "alice"},
+        {"message", "?"},
+        {"to", "dave"},
+        {"token", token}});
+  CAF_CHECK_EQUAL(json(errors_in("q.alice").at(0)["code"]),
+                  "unknown_recipient");
+}
+
+CAF_TEST(chat to a room the sender is not in is refused) {
+  auto token = login("alice");
+  chat({{"sender", "alice"},
+        {"message", "x"},
+        {"room", "dev"},
+        {"token", token}});
+  CAF_CHECK_EQUAL(json(errors_in("q.alice").at(0)["code"]), "not_in_room");
+  CAF_CHECK(in_room("dev", "message").empty());
+}
+
+CAF_TEST(a standby mirrors logins and takes over their queues) {
+  fixture f{default_options(), relay_role::standby};
+  json ev{{"event", "login"},   {"origin", "other"}, {"login", "alice"},
+          {"queue", "q.alice"}, {"token", "t0k"},    {"rooms", {"main"}}};
+  f.deliver(delivery_source::events, ev.dump());
+  CAF_CHECK_EQUAL(f.presence("main"), std::vector<std::string>{"alice"});
+  CAF_CHECK(f.log->declared.empty()); // a standby touches no queue
+  caf::anon_send(f.reg, role_atom::value, relay_role::active, uint64_t{2});
+  f.sched.run();
+  CAF_REQUIRE_EQUAL(f.log->declared.size(), 1u);
+  CAF_CHECK_EQUAL(f.log->declared[0].queue, "q.alice");
+  // The mirrored token is honoured after the takeover.
+  f.chat({{"sender", "alice"}, {"message", "still here"}, {"token", "t0k"}});
+  CAF_CHECK_EQUAL(f.in_room("main", "message").size(), 1u);
+}
+
+CAF_TEST(an observer sees every chat event) {
+  std::vector<chat_event> seen;
+  auto obs =
+      sys.spawn([&](observer_actor::pointer) -> observer_actor::behavior_type {
+        return {[&](event_atom, const chat_event& ev) { seen.push_back(ev); }};
+      });
+  caf::anon_send(reg, subscribe_atom::value, obs);
+  sched.run();
+  auto token = login("alice");
+  chat({{"sender", "alice"}, {"message", "hi"}, {"token", token}});
+  caf::anon_send(
+      reg, inject_atom::value,
+      chat_event{event_kind::message, 0, 0, "main", "bot", "", "beep", ""});
+  sched.run();
+  CAF_REQUIRE_EQUAL(seen.size(), 3u);
+  CAF_CHECK_EQUAL(seen[0].kind, event_kind::join);
+  CAF_CHECK_EQUAL(seen[1].text, "hi");
+  CAF_CHECK_EQUAL(seen[2].sender, "bot");
+  CAF_CHECK_EQUAL(in_room("main", "message").size(), 2u);
+  caf::anon_send_exit(obs, caf::exit_reason::user_shutdown);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
