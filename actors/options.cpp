@@ -61,9 +61,10 @@ std::string validate(const relay_options& o) {
     return bad("keepalive-timeout", "must be at least 100ms");
   if (o.max_message_size < 1 || o.max_message_size > 1048576)
     return bad("max-message-size", "must be 1..1048576 bytes");
-  if (!(o.rate_limit > 0))
-    return bad("rate-limit", "must be a positive number of messages/s");
-  if (o.rate_burst < 1) return bad("rate-burst", "must be at least 1");
+  if (o.rate_limit < 1 || o.rate_limit > 1000000)
+    return bad("rate-limit", "must be 1..1000000 messages per second");
+  if (o.rate_burst < 1 || o.rate_burst > 1000000)
+    return bad("rate-burst", "must be 1..1000000 messages");
   if (o.duplicate_login != "replace" && o.duplicate_login != "reject")
     return bad("duplicate-login", "must be \"replace\" or \"reject\"");
   if (o.failover < 100ms || o.failover > 60s)

@@ -62,7 +62,9 @@ constexpr size_t max_cid_size = 64;
 constexpr size_t max_token_size = 128;
 
 rejected fail(std::string code, std::string reason) {
-  return rejected{{std::move(code), std::move(reason)}, {}, {}, {}};
+  rejected r;
+  r.error = {std::move(code), std::move(reason)};
+  return r;
 }
 
 bool in_set(std::string_view str, bool (*pred)(char)) {
@@ -111,11 +113,6 @@ std::variant<json, rejected> parse_object(std::string_view body,
   auto doc = json::parse(body.begin(), body.end(), nullptr, false);
   if (doc.is_discarded()) return fail("bad_json", "body is not valid JSON");
   if (!doc.is_object()) return fail("bad_json", "body is not a JSON object");
-  if (auto v = doc.find("v"); v != doc.end()) {
-    if (!v->is_number_integer() || v->get<int64_t>() != version)
-      return fail("unsupported_version",
-                  "protocol version " + v->dump() + " is not supported");
-  }
   return doc;
 }
 
@@ -192,39 +189,69 @@ std::optional<rejected> read_identity(const json& doc, std::string& login,
   return std::nullopt;
 }
 
+/// Whatever a body tells about its sender, read leniently first so that
+/// every later error can be reported to that sender.
+rejected sniff(const json& doc, const char* sender_key, const limits& lim) {
+  rejected who;
+  auto str = [&](const char* key) -> std::string {
+    auto i = doc.find(key);
+    return i != doc.end() && i->is_string() ? i->get<std::string>()
+                                            : std::string{};
+  };
+  if (auto login = str(sender_key); valid_login(login)) who.login = login;
+  if (auto queue = str("queue"); valid_queue(queue, lim)) who.queue = queue;
+  if (auto token = str("token"); token.size() <= max_token_size)
+    who.token = token;
+  if (auto cid = str("cid"); cid.size() <= max_cid_size) who.cid = cid;
+  return who;
+}
+
+/// Fills in what is known about the sender.
+rejected about(rejected err, const rejected& who) {
+  err.login = who.login;
+  err.queue = who.queue;
+  err.token = who.token;
+  err.cid = who.cid;
+  return err;
+}
+
+std::optional<rejected> check_version(const json& doc) {
+  auto v = doc.find("v");
+  if (v == doc.end() ||
+      (v->is_number_integer() && v->get<int64_t>() == version))
+    return std::nullopt;
+  return fail("unsupported_version", "protocol version " +
+                                         v->dump().substr(0, 16) +
+                                         " is not supported");
+}
+
 parsed<login_queue_request> parse_login_action(const json& doc,
                                                const limits& lim) {
+  auto who = sniff(doc, "login", lim);
+  auto failed = [&](rejected err) { return about(std::move(err), who); };
+  if (auto err = check_version(doc)) return failed(*err);
   std::string action;
-  if (auto err = get_string(doc, "action", action, true)) return *err;
+  if (auto err = get_string(doc, "action", action, true)) return failed(*err);
   if (action == "login") {
     login_request req;
-    if (auto err = read_identity(doc, req.login, nullptr)) return *err;
-    auto known = [&](rejected r) {
-      r.login = req.login;
-      if (valid_queue(req.queue, lim)) r.queue = req.queue;
-      return r;
-    };
+    if (auto err = read_identity(doc, req.login, nullptr)) return failed(*err);
     if (auto err = get_string(doc, "queue", req.queue, true))
-      return known(*err);
+      return failed(*err);
     if (!valid_queue(req.queue, lim))
-      return known(fail("bad_queue", "queue name is not allowed"));
-    if (auto err = read_rooms(doc, lim, req.rooms)) return known(*err);
-    if (auto err = read_since(doc, req.since)) return known(*err);
+      return failed(fail("bad_queue", "queue name is not allowed"));
+    if (auto err = read_rooms(doc, lim, req.rooms)) return failed(*err);
+    if (auto err = read_since(doc, req.since)) return failed(*err);
     return login_queue_request{std::move(req)};
   }
   if (action == "logout" || action == "ping") {
     std::string login, token;
-    if (auto err = read_identity(doc, login, &token)) return *err;
+    if (auto err = read_identity(doc, login, &token)) return failed(*err);
     if (action == "logout")
       return login_queue_request{logout_request{login, token}};
     return login_queue_request{ping_request{login, token}};
   }
-  auto r =
-      fail("unknown_action", "unknown action '" + action.substr(0, 32) + "'");
-  if (std::string login;
-      !get_string(doc, "login", login, false) && valid_login(login))
-    r.login = login;
-  return r;
+  return failed(
+      fail("unknown_action", "unknown action '" + action.substr(0, 32) + "'"));
 }
 
 } // namespace
@@ -297,35 +324,33 @@ parsed<chat_request> parse_chat(std::string_view body, const limits& lim) {
   auto obj = parse_object(body, lim);
   if (auto* err = std::get_if<rejected>(&obj)) return *err;
   auto& doc = std::get<json>(obj);
+  auto who = sniff(doc, "sender", lim);
+  who.queue.clear(); // a chat names no queue of its own
+  auto failed = [&](rejected err) { return about(std::move(err), who); };
+  if (auto err = check_version(doc)) return failed(*err);
   chat_request req;
-  // Read the sender and cid first so later errors can be reported to them.
-  if (auto err = get_string(doc, "sender", req.sender, true)) return *err;
+  if (auto err = get_string(doc, "sender", req.sender, true))
+    return failed(*err);
   if (!valid_login(req.sender))
-    return fail("bad_login", "sender must be a valid login");
-  auto known = [&](rejected r) {
-    r.login = req.sender;
-    r.cid = req.cid;
-    return r;
-  };
-  if (auto err = get_string(doc, "cid", req.cid, false)) return known(*err);
-  if (req.cid.size() > max_cid_size) {
-    req.cid.clear();
-    return known(fail("bad_value", "cid longer than 64 characters"));
-  }
+    return failed(fail("bad_login", "sender must be a valid login"));
+  if (auto err = get_string(doc, "cid", req.cid, false)) return failed(*err);
+  if (doc.contains("cid") && (req.cid.empty() || req.cid.size() > max_cid_size))
+    return failed(fail("bad_value", "cid must be 1 to 64 characters"));
   if (auto err = get_string(doc, "message", req.message, true))
-    return known(*err);
+    return failed(*err);
   if (req.message.size() > lim.max_message_size)
-    return known(fail("too_large", "message of " +
-                                       std::to_string(req.message.size()) +
-                                       " bytes exceeds the limit of " +
-                                       std::to_string(lim.max_message_size)));
-  if (auto err = get_string(doc, "token", req.token, false)) return known(*err);
-  if (auto err = get_string(doc, "room", req.room, false)) return known(*err);
+    return failed(fail("too_large", "message of " +
+                                        std::to_string(req.message.size()) +
+                                        " bytes exceeds the limit of " +
+                                        std::to_string(lim.max_message_size)));
+  if (auto err = get_string(doc, "token", req.token, false))
+    return failed(*err);
+  if (auto err = get_string(doc, "room", req.room, false)) return failed(*err);
   if (!req.room.empty() && !valid_room(req.room))
-    return known(fail("bad_room", "room name is not valid"));
-  if (auto err = get_string(doc, "to", req.to, false)) return known(*err);
+    return failed(fail("bad_room", "room name is not valid"));
+  if (auto err = get_string(doc, "to", req.to, false)) return failed(*err);
   if (!req.to.empty() && !valid_login(req.to))
-    return known(fail("bad_login", "recipient must be a valid login"));
+    return failed(fail("bad_login", "recipient must be a valid login"));
   return req;
 }
 

@@ -233,13 +233,7 @@ registry_state::presence(const std::string& room) const {
 void registry_state::on_login_queue(const delivery& d) {
   auto parsed = protocol::parse_login_queue(d.body, limits);
   if (auto* r = std::get_if<protocol::rejected>(&parsed)) {
-    // Errors go to the claimed queue only when nobody else owns it.
-    auto owner = queue_owner.find(r->queue);
-    if (!r->queue.empty() &&
-        (owner == queue_owner.end() || owner->second == r->login))
-      reject_login(r->queue, r->error, d);
-    else
-      reject(*r, d, {});
+    route_rejection(*r, d);
     return;
   }
   auto& req = std::get<protocol::login_queue_request>(parsed);
@@ -254,8 +248,12 @@ void registry_state::on_login_queue(const delivery& d) {
                           : std::get<protocol::ping_request>(req).token;
   auto i = users.find(who);
   if (i == users.end() || !token_ok(i->second, token)) {
-    auto code = i == users.end() ? "not_logged_in" : "bad_token";
-    reject({{code, "no session for this login and token"}, who, {}, {}}, d, {});
+    // Tell a client whose session is gone (it may name its queue) to log in
+    // again; never tell the real user about someone else's guess.
+    auto r = refusal(i == users.end() ? "not_logged_in" : "bad_token",
+                     "no session for this login and token", {});
+    if (i == users.end()) r.queue = sniffed_queue(d);
+    route_rejection(r, d);
     return;
   }
   if (is_logout) {
@@ -270,9 +268,7 @@ void registry_state::login(protocol::login_request& req, const delivery& d) {
   auto owner = queue_owner.find(req.queue);
   if (owner != queue_owner.end() && owner->second != req.login) {
     // Never write into another user's queue.
-    reject(
-        {{"queue_taken", "queue belongs to another user"}, req.login, {}, {}},
-        d, {});
+    reject(refusal("queue_taken", "queue belongs to another user", {}), d, {});
     return;
   }
   auto i = users.find(req.login);
@@ -425,7 +421,8 @@ void registry_state::end_session(const std::string& login,
 }
 
 void registry_state::reject_login(const std::string& queue,
-                                  protocol::error_info err, const delivery& d) {
+                                  const protocol::error_info& err,
+                                  const delivery& d) {
   // The queue may not exist yet: declare it (unbound, expiring) so the client
   // sees why its login failed.
   metrics->count_error(err.code);
@@ -450,23 +447,20 @@ void registry_state::on_chat(const delivery& d) {
   metrics->messages_in.Increment();
   auto parsed = protocol::parse_chat(d.body, limits);
   if (auto* r = std::get_if<protocol::rejected>(&parsed)) {
-    auto i = users.find(r->login);
-    reject(*r, d, i == users.end() ? std::string{} : i->second.queue);
+    route_rejection(*r, d);
     return;
   }
   auto& req = std::get<chat_request>(parsed);
   auto i = users.find(req.sender);
   if (i == users.end()) {
-    reject({{"not_logged_in", "'" + req.sender + "' is not online"},
-            req.sender,
-            {},
-            req.cid},
-           d, {});
+    reject(
+        refusal("not_logged_in", "'" + req.sender + "' is not online", req.cid),
+        d, {});
     return;
   }
   auto& e = i->second;
   auto fail = [&](const char* code, std::string reason) {
-    reject({{code, std::move(reason)}, req.sender, {}, req.cid}, d, e.queue);
+    reject(refusal(code, std::move(reason), req.cid), d, e.queue);
   };
   if (!token_ok(e, req.token))
     return fail("bad_token", "missing or wrong session token");
@@ -664,8 +658,9 @@ void registry_state::spawn_user(session_entry& e) {
   cfg.registry = self;
   cfg.broker = broker;
   cfg.keepalive = opts.keepalive_timeout;
-  cfg.rate = opts.rate_limit;
-  cfg.burst = opts.rate_burst;
+  cfg.rate = static_cast<double>(opts.rate_limit);
+  cfg.burst = static_cast<double>(opts.rate_burst);
+  cfg.metrics = metrics;
   e.actor = self->spawn<caf::linked>(user, std::move(cfg));
 }
 
@@ -688,6 +683,41 @@ void registry_state::reject(const protocol::rejected& r, const delivery& d,
     batch.messages.push_back(
         {"", queue, protocol::render_error(r.error, r.cid)});
   publish(std::move(batch));
+}
+
+protocol::rejected registry_state::refusal(std::string code, std::string reason,
+                                           std::string cid) {
+  protocol::rejected r;
+  r.error = {std::move(code), std::move(reason)};
+  r.cid = std::move(cid);
+  return r;
+}
+
+std::string registry_state::sniffed_queue(const delivery& d) const {
+  auto j = json::parse(d.body, nullptr, false);
+  if (!j.is_object() || !j.contains("queue") || !j["queue"].is_string())
+    return {};
+  auto queue = j["queue"].get<std::string>();
+  return protocol::valid_queue(queue, limits) ? queue : std::string{};
+}
+
+void registry_state::route_rejection(const protocol::rejected& r,
+                                     const delivery& d) {
+  // A queue the body names comes first (a login whose client listens there),
+  // as long as nobody else owns it; then the queue of the online sender.
+  if (!r.queue.empty()) {
+    auto owner = queue_owner.find(r.queue);
+    if (owner == queue_owner.end()) {
+      reject_login(r.queue, r.error, d);
+      return;
+    }
+    if (owner->second == r.login) {
+      reject(r, d, r.queue);
+      return;
+    }
+  }
+  auto i = users.find(r.login);
+  reject(r, d, i == users.end() ? std::string{} : i->second.queue);
 }
 
 void registry_state::notify(const chat_event& ev) {
@@ -721,7 +751,11 @@ registry(registry_actor::stateful_pointer<registry_state> self,
   st.limits.max_message_size = opts.max_message_size;
   st.limits.default_room = opts.default_room;
   st.limits.max_rooms = defaults::chat::max_rooms_per_user;
-  st.limits.reserved_queues = {opts.login_queue, opts.chat_queue};
+  // The seed names are reserved even when this relay uses others: a shared
+  // broker may serve seed clients too.
+  st.limits.reserved_queues = {opts.login_queue, opts.chat_queue,
+                               defaults::topology::login_queue,
+                               defaults::topology::chat_queue};
   st.opts = std::move(opts);
   st.broker = std::move(broker);
   st.metrics = std::move(metrics);

@@ -84,7 +84,7 @@ private:
   void welcome(session_entry& e);
   void end_session(const std::string& login, const std::string& reason,
                    publish_batch batch);
-  void reject_login(const std::string& queue, protocol::error_info err,
+  void reject_login(const std::string& queue, const protocol::error_info& err,
                     const delivery& d);
   bool token_ok(const session_entry& e, const std::string& token) const;
 
@@ -115,6 +115,10 @@ private:
   void ack(const delivery& d);
   void reject(const protocol::rejected& r, const delivery& d,
               const std::string& queue);
+  void route_rejection(const protocol::rejected& r, const delivery& d);
+  static protocol::rejected refusal(std::string code, std::string reason,
+                                    std::string cid);
+  std::string sniffed_queue(const delivery& d) const;
   void notify(const chat_event& ev);
   std::string room_exchange(const std::string& room) const;
   std::vector<std::string> exchanges_of(const session_entry& e) const;

@@ -25,20 +25,16 @@ user_actor::behavior_type user(user_actor::stateful_pointer<user_state> self,
   st.cfg = std::move(cfg);
   st.last_seen = st.last_refill = self->clock().now();
   st.tokens = st.cfg.burst;
-  auto declare = [self](std::vector<std::string> exchanges) {
+  // Tells the registry whether the queue is usable.
+  auto report = [self](bool ok) {
+    auto& c = self->state.cfg;
+    self->send(c.registry, ready_atom::value, c.login, c.session, ok);
+  };
+  auto declare = [self, report](std::vector<std::string> exchanges) {
     auto& c = self->state.cfg;
     self->request(c.broker, caf::infinite, declare_atom::value,
                   queue_binding{c.queue, std::move(exchanges)})
-        .then(
-            [self](bool ok) {
-              auto& c = self->state.cfg;
-              self->send(c.registry, ready_atom::value, c.login, c.session, ok);
-            },
-            [self](caf::error&) {
-              auto& c = self->state.cfg;
-              self->send(c.registry, ready_atom::value, c.login, c.session,
-                         false);
-            });
+        .then(report, [report](caf::error&) { report(false); });
   };
   declare(st.cfg.exchanges);
   self->delayed_send(self, st.cfg.keepalive, tick_atom::value);
@@ -49,6 +45,7 @@ user_actor::behavior_type user(user_actor::stateful_pointer<user_state> self,
         s.last_seen = now;
         if (!s.take_token(now)) {
           // Never a silent drop: the sender learns which message was refused.
+          if (s.cfg.metrics) s.cfg.metrics->count_error("rate_limited");
           publish_batch batch;
           batch.messages.push_back(
               {"", s.cfg.queue,

@@ -2,10 +2,12 @@
 #pragma once
 
 #include "chatrelay/actors.hpp"
+#include "chatrelay/metrics.hpp"
 
 #include <caf/actor_clock.hpp>
 #include <caf/timespan.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,8 +22,9 @@ struct user_config {
   registry_actor registry;
   broker_actor broker;
   caf::timespan keepalive;
-  double rate = 10;  ///< chat messages per second
-  double burst = 20; ///< token bucket size
+  double rate = 10;                       ///< chat messages per second
+  double burst = 20;                      ///< token bucket size
+  std::shared_ptr<relay_metrics> metrics; ///< may be null
 };
 
 struct user_state {

@@ -37,8 +37,8 @@ struct relay_options {
   size_t history_size = defaults::chat::history_size;
   caf::timespan keepalive_timeout = defaults::chat::keepalive_timeout;
   size_t max_message_size = defaults::chat::max_message_size;
-  double rate_limit = defaults::chat::rate_limit;
-  double rate_burst = defaults::chat::rate_burst;
+  size_t rate_limit = defaults::chat::rate_limit; ///< messages per second
+  size_t rate_burst = defaults::chat::rate_burst; ///< token bucket size
   bool require_token = defaults::chat::require_token;
   std::string duplicate_login = defaults::chat::duplicate_login;
   caf::timespan failover = defaults::cluster::failover;

@@ -56,6 +56,7 @@ struct rejected {
   error_info error;
   std::string login; ///< the claimed login, if any and valid
   std::string queue; ///< the claimed queue (login action), if valid
+  std::string token; ///< the token it carried, if any
   std::string cid;
 };
 

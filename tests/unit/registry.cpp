@@ -278,7 +278,6 @@ CAF_TEST(a user over the rate limit gets an error per refused message) {
   auto opts = default_options();
   opts.rate_burst = 2;
   fixture f{opts};
-  auto& sched = f.sched;
   auto login = [&](auto name) { return f.login(name); };
   auto chat = [&](const json& body) { return f.chat(body); };
   auto in_room = [&](auto room, auto type) { return f.in_room(room, type); };
@@ -294,7 +293,7 @@ CAF_TEST(a user over the rate limit gets an error per refused message) {
   CAF_REQUIRE_EQUAL(errs.size(), 1u);
   CAF_CHECK_EQUAL(errs[0]["code"], "rate_limited");
   CAF_CHECK_EQUAL(errs[0]["cid"], "c2");
-  sched.advance_time(1s); // one token back
+  f.sched.advance_time(1s); // one token back
   chat({{"sender", "alice"}, {"message", "later"}, {"token", token}});
   CAF_CHECK_EQUAL(in_room("main", "message").size(), 3u);
 }
