@@ -313,18 +313,22 @@ void registry_state::login(protocol::login_request& req, const delivery& d) {
   }
   if (old.actor) self->send(old.actor, logout_atom::value, new_queue);
   publish(std::move(batch));
+  // The same queue is the same client coming back (a reconnect, or a login
+  // redelivered after a broker failure): its session token stays valid.
+  auto token = new_queue ? std::string{} : old.token;
   users.erase(i);
   metrics->logouts.Increment();
-  start_session(req, d, std::move(kept));
+  start_session(req, d, std::move(kept), std::move(token));
 }
 
 void registry_state::start_session(protocol::login_request& req,
                                    const delivery& d,
-                                   std::set<std::string> announced) {
+                                   std::set<std::string> announced,
+                                   std::string token) {
   session_entry e;
   e.login = req.login;
   e.queue = req.queue;
-  e.token = protocol::make_token();
+  e.token = token.empty() ? protocol::make_token() : std::move(token);
   e.rooms = std::move(req.rooms);
   e.session = next_session++;
   e.pending_tag = d.tag;

@@ -80,7 +80,7 @@ private:
   void on_login_queue(const delivery& d);
   void login(protocol::login_request& req, const delivery& d);
   void start_session(protocol::login_request& req, const delivery& d,
-                     std::set<std::string> announced);
+                     std::set<std::string> announced, std::string token = {});
   void welcome(session_entry& e);
   void end_session(const std::string& login, const std::string& reason,
                    publish_batch batch);

@@ -19,6 +19,11 @@ http_server::~http_server() {
 
 std::string http_server::start() {
   auto& srv = *server_;
+  // Stopping waits for open connections: keep them short so SIGTERM ends
+  // the daemon within a second even with a keep-alive client attached.
+  srv.set_keep_alive_max_count(1);
+  srv.set_read_timeout(0, 500000);
+  srv.set_write_timeout(1, 0);
   auto metrics = metrics_;
   srv.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");

@@ -8,6 +8,7 @@
 
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -77,6 +78,24 @@ public:
              uint64_t generation)
       : s_(session), generation_(generation) {
     conn_ = amqp_new_connection();
+    try {
+      open(addr);
+    } catch (...) {
+      s_.live_fd_ = -1;
+      amqp_destroy_connection(conn_);
+      throw;
+    }
+  }
+
+  ~connection() {
+    // Best effort: a broken socket makes this fail quickly.
+    if (!broken_) amqp_connection_close(conn_, AMQP_REPLY_SUCCESS);
+    s_.live_fd_ = -1;
+    amqp_destroy_connection(conn_);
+  }
+
+private:
+  void open(const amqp_address& addr) {
     auto* sock = amqp_tcp_socket_new(conn_);
     if (!sock) throw connection_lost("cannot create socket");
     timeval tv{2, 0};
@@ -86,6 +105,12 @@ public:
       throw connection_lost(std::string{"cannot connect: "} +
                             amqp_error_string2(rc));
     fd_ = amqp_socket_get_sockfd(sock);
+    s_.live_fd_ = fd_;
+    // Bound every handshake step and RPC: a peer that accepts but never
+    // answers must not hang the session.
+    timeval rpc_timeout{5, 0};
+    amqp_set_handshake_timeout(conn_, &rpc_timeout);
+    amqp_set_rpc_timeout(conn_, &rpc_timeout);
     login();
     open_channel(publish_channel);
     amqp_confirm_select(conn_, publish_channel);
@@ -95,14 +120,7 @@ public:
     declare_topology();
   }
 
-  ~connection() {
-    // Best effort: a broken socket makes these fail quickly.
-    if (!broken_) {
-      amqp_connection_close(conn_, AMQP_REPLY_SUCCESS);
-    }
-    amqp_destroy_connection(conn_);
-  }
-
+public:
   /// Serves until stop or failure (then throws connection_lost).
   void serve() {
     auto next_attempt = clock_type::now();
@@ -140,14 +158,16 @@ private:
 
   void login() {
     // Announce the capabilities we handle, notably connection.blocked.
-    amqp_table_entry_t caps[] = {
-        {amqp_cstring_bytes("connection.blocked"),
-         {AMQP_FIELD_KIND_BOOLEAN, {.boolean = 1}}},
-        {amqp_cstring_bytes("consumer_cancel_notify"),
-         {AMQP_FIELD_KIND_BOOLEAN, {.boolean = 1}}},
-        {amqp_cstring_bytes("publisher_confirms"),
-         {AMQP_FIELD_KIND_BOOLEAN, {.boolean = 1}}},
+    auto flag = [](const char* name) {
+      amqp_table_entry_t e{};
+      e.key = amqp_cstring_bytes(name);
+      e.value.kind = AMQP_FIELD_KIND_BOOLEAN;
+      e.value.value.boolean = 1;
+      return e;
     };
+    amqp_table_entry_t caps[] = {flag("connection.blocked"),
+                                 flag("consumer_cancel_notify"),
+                                 flag("publisher_confirms")};
     amqp_table_entry_t props[2];
     props[0].key = amqp_cstring_bytes("capabilities");
     props[0].value.kind = AMQP_FIELD_KIND_TABLE;
@@ -581,7 +601,15 @@ void amqp_session::start() {
 void amqp_session::stop() {
   stopping_ = true;
   wake();
-  if (thread_.joinable()) thread_.join();
+  if (!thread_.joinable()) return;
+  // Give the thread a moment to close the connection politely; then break
+  // whatever blocking call it is in (a broker that stopped answering).
+  for (int i = 0; i < 50 && !finished_; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (!finished_) {
+    if (auto fd = live_fd_.load(); fd >= 0) ::shutdown(fd, SHUT_RDWR);
+  }
+  thread_.join();
 }
 
 void amqp_session::submit(command cmd) {
@@ -616,6 +644,10 @@ std::deque<command> amqp_session::take_commands() {
 }
 
 void amqp_session::run() {
+  struct mark_finished {
+    std::atomic<bool>& flag;
+    ~mark_finished() { flag = true; }
+  } finished{finished_};
   auto addresses = broker_addresses(opts_);
   auto backoff = std::chrono::duration_cast<std::chrono::milliseconds>(
       defaults::amqp::min_backoff);

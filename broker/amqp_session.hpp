@@ -70,6 +70,9 @@ private:
   session_callbacks callbacks_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> finished_{false};
+  /// The live connection's socket, so stop() can break a blocking call.
+  std::atomic<int> live_fd_{-1};
   int wake_fd_ = -1;
   std::mutex mtx_;
   std::deque<command> commands_;
