@@ -1,0 +1,168 @@
+// Suite 6: several relays on the same queues (DESIGN section 4, the seed's open problem).
+import { describe, test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { useSuite } from '../lib/harness.mjs';
+import { rid } from '../lib/client.mjs';
+import { sleep } from '../lib/relay.mjs';
+
+const ctx = useSuite('multi');
+const OPTS = { failover: '1s', 'history-size': 100 };
+
+describe('three relays on the same queues', () => {
+  const relays = [];
+  const users = [];
+  const log = [];
+
+  async function connected(r) {
+    try { return (await r.metric('chat_relay_connected')) >= 1; } catch { return false; }
+  }
+
+  /** Wait until exactly one running relay is active; returns it and the time it took. */
+  async function waitActive(timeout = 15000) {
+    const t0 = Date.now();
+    let act = [];
+    while (Date.now() - t0 < timeout) {
+      act = [];
+      for (const r of relays) if (r.running && (await r.isActive())) act.push(r);
+      if (act.length === 1) return { relay: act[0], ms: Date.now() - t0 };
+      await sleep(100);
+    }
+    throw new Error(`expected exactly one active relay, got ${act.map((r) => r.id).join(',') || 'none'}`);
+  }
+
+  before(async () => {
+    relays.push(await ctx.start('multi', { ...OPTS, id: 'it-multi-r1' }));
+    relays.push(await ctx.start('multi', { ...OPTS, id: 'it-multi-r2' }, 'healthz'));
+    relays.push(await ctx.start('multi', { ...OPTS, id: 'it-multi-r3' }, 'healthz'));
+    for (const r of relays) {
+      const deadline = Date.now() + 20000;
+      while (!(await connected(r)) && Date.now() < deadline) await sleep(100);
+    }
+  });
+
+  test('exactly one relay is active; the others are connected stand-bys', ctx.it(async (t) => {
+    const { relay } = await waitActive();
+    for (const r of relays) {
+      assert.ok(await connected(r), `${r.id} connected`);
+      const rz = await r.readyz();
+      t.diagnostic(`${r.id}: /readyz ${rz.status} ${rz.text.slice(0, 120)} active=${r === relay}`);
+    }
+    await sleep(1500); // still exactly one a bit later (stand-bys retrying must not steal it)
+    const again = await waitActive(2000);
+    assert.equal(again.relay, relay, 'the active relay stays the same');
+  }));
+
+  test('logins handled while different relays are active: presence identical, every message once, one order', ctx.it(async (t) => {
+    const phaseUsers = async (n) => {
+      for (let i = 0; i < n; i++) {
+        const c = ctx.client(relays[0], `m${users.length}_${rid(2)}`);
+        const w = await c.login(c.name, { timeout: 10000 });
+        users.push(c);
+        const expected = users.map((u) => u.name).sort();
+        assert.deepEqual([...w.users.main].sort(), expected, `welcome of ${c.name}: presence of everyone logged in so far`);
+      }
+    };
+    // phase 1
+    let { relay: act } = await waitActive();
+    log.push(`phase1 active ${act.id}`);
+    await phaseUsers(2);
+    // phase 2: stop the active one, log in under the next active, bring the old one back as stand-by
+    for (let phase = 2; phase <= 3; phase++) {
+      // graceful stop (the 2 s bound is asserted in the restart suite; here a slow stop must not turn into a kill)
+      const st = await act.stop({ grace: 8000 });
+      log.push(`${act.id} SIGTERM -> exit in ${st.ms} ms`);
+      const next = await waitActive(15000);
+      log.push(`phase${phase}: ${act.id} stopped, ${next.relay.id} active after ${next.ms} ms`);
+      assert.notEqual(next.relay, act);
+      const old = act;
+      act = next.relay;
+      await phaseUsers(2);
+      await old.restart({ wait: 'healthz' });
+    }
+    t.diagnostic(log.join('; '));
+    // all 6 users see each other
+    await sleep(300);
+    const tag = rid(3);
+    const sent = [];
+    for (let k = 0; k < 5; k++) {
+      for (const u of users) {
+        const text = `mr-${tag}-${u.name}-${k}`;
+        sent.push(text);
+        await u.send(text, { cid: `c${tag}${sent.length}` });
+      }
+    }
+    const mine = (e) => e.type === 'message' && typeof e.message === 'string' && e.message.startsWith(`mr-${tag}-`);
+    const orders = [];
+    for (const u of users) {
+      await u.waitForCount(mine, sent.length, 10000, 'all messages');
+      await sleep(100);
+      const got = u.events.filter(mine).map((e) => e.message);
+      assert.equal(got.length, sent.length, `${u.name}: each message exactly once`);
+      assert.deepEqual([...got].sort(), [...sent].sort(), `${u.name}: all messages`);
+      orders.push(got);
+    }
+    for (let i = 1; i < orders.length; i++) assert.deepEqual(orders[i], orders[0], `${users[i].name} has the same order as ${users[0].name}`);
+  }));
+
+  test('kill -9 of the active relay during a stream of 1000 messages: every user gets all 1000 by cid', ctx.it(async (t) => {
+    assert.ok(users.length >= 2, 'users from the previous test');
+    for (const r of relays) if (!r.running) await r.restart({ wait: 'healthz' });
+    const { relay: victim } = await waitActive();
+    const sender = users[0];
+    const tag = rid(3);
+    const N = 1000;
+    const KILL_AT = 400;
+    let killedAt = 0;
+    const cidOf = (i) => `k${tag}-${i}`;
+    for (let i = 0; i < N; i++) {
+      if (i === KILL_AT) {
+        await victim.kill9();
+        killedAt = Date.now();
+      }
+      await sender.send(`stream-${tag}-${i}`, { cid: cidOf(i) });
+      if (i % 25 === 24) await sleep(20); // ~ 600-800 msgs/s overall, leave CPU to the relays
+    }
+    const sentDone = Date.now();
+    const isStream = (e) => (e.type === 'message') && typeof e.cid === 'string' && e.cid.startsWith(`k${tag}-`);
+    const report = [];
+    let failures = [];
+    const deadline = Date.now() + 40000;
+    const orders = [];
+    for (const u of users) {
+      let uniq = new Set();
+      while (Date.now() < deadline) {
+        uniq = new Set(u.events.filter(isStream).map((e) => e.cid));
+        if (uniq.size >= N) break;
+        await sleep(200);
+      }
+      const evs = u.events.filter(isStream);
+      const counts = new Map();
+      for (const e of evs) counts.set(e.cid, (counts.get(e.cid) ?? 0) + 1);
+      const dups = [...counts].filter(([, n]) => n > 1).length;
+      const missing = [];
+      for (let i = 0; i < N; i++) if (!counts.has(cidOf(i))) missing.push(i);
+      // takeover: largest gap between consecutive arrivals after the kill
+      const times = evs.map((e) => e._at).filter((x) => x >= killedAt - 1000);
+      let gap = 0;
+      for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i] - times[i - 1]);
+      report.push(`${u.name}: unique ${counts.size}/${N}, duplicates ${dups}, missing ${missing.length}${missing.length ? ` (${missing.slice(0, 10).join(',')}...)` : ''}, max delivery gap after kill ${gap} ms`);
+      if (missing.length) failures.push(`${u.name} missing ${missing.length}`);
+      const first = [];
+      const seen = new Set();
+      for (const e of evs) if (!seen.has(e.cid)) { seen.add(e.cid); first.push(e.cid); }
+      orders.push(first);
+    }
+    const newActive = await waitActive(5000).catch(() => null);
+    const line = `kill -9 ${victim.id} at message ${KILL_AT}; sending took ${sentDone - killedAt} ms after the kill; new active: ${newActive?.relay.id ?? 'NONE'}`;
+    t.diagnostic(line);
+    for (const r of report) t.diagnostic(r);
+    console.log(`[multi-relay] ${line}\n[multi-relay] ${report.join('\n[multi-relay] ')}`);
+    assert.deepEqual(failures, [], 'every user receives every cid at least once');
+    for (let i = 1; i < orders.length; i++) assert.deepEqual(orders[i], orders[0], `${users[i].name} sees the order of ${users[0].name}`);
+    assert.ok(newActive, 'a stand-by took over');
+    // users handled by the killed relay are still online
+    const text = `after-kill-${tag}`;
+    await users.at(-1).send(text);
+    for (const u of users) await u.waitFor((e) => e.message === text, 8000);
+  }));
+});

@@ -1,0 +1,238 @@
+import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { App } from '../src/App';
+import { ChatClient } from '../src/client';
+import { LoginForm } from '../src/components/LoginForm';
+import { CONFIG, FakeBroker, FakeRelay } from './fake';
+
+async function tick(ms = 1) {
+  await act(async () => {
+    await vi.advanceTimersByTimeAsync(ms);
+  });
+}
+
+function renderApp() {
+  const broker = new FakeBroker();
+  const relay = new FakeRelay(broker);
+  const clients: ChatClient[] = [];
+  const createClient = () => {
+    const c = new ChatClient({ transport: broker.factory });
+    clients.push(c);
+    return c;
+  };
+  const utils = render(<App createClient={createClient} loadConfig={async () => CONFIG} />);
+  return { broker, relay, clients, ...utils };
+}
+
+async function loginAs(name: string, rooms = '') {
+  await tick();
+  fireEvent.change(screen.getByLabelText('Name'), { target: { value: name } });
+  if (rooms) fireEvent.change(screen.getByLabelText('Rooms (optional)'), { target: { value: rooms } });
+  fireEvent.click(screen.getByTestId('login-submit'));
+  await tick(500);
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  cleanup();
+  vi.useRealTimers();
+});
+
+describe('LoginForm', () => {
+  it('validates the name per protocol and shows why', () => {
+    const onLogin = vi.fn();
+    render(<LoginForm defaultRoom="main" onLogin={onLogin} />);
+    const name = screen.getByLabelText('Name');
+    fireEvent.change(name, { target: { value: 'bad name!' } });
+    fireEvent.click(screen.getByTestId('login-submit'));
+    expect(onLogin).not.toHaveBeenCalled();
+    expect(screen.getByTestId('login-name-error').textContent).toMatch(/letters, digits/);
+    expect(name.getAttribute('aria-invalid')).toBe('true');
+    fireEvent.change(name, { target: { value: 'x'.repeat(33) } });
+    fireEvent.click(screen.getByTestId('login-submit'));
+    expect(onLogin).not.toHaveBeenCalled();
+    expect(screen.getByTestId('login-name-error').textContent).toMatch(/at most 32/);
+    fireEvent.change(name, { target: { value: 'al.ice_-1' } });
+    fireEvent.click(screen.getByTestId('login-submit'));
+    expect(onLogin).toHaveBeenCalledWith('al.ice_-1', ['main']);
+  });
+
+  it('parses optional rooms', () => {
+    const onLogin = vi.fn();
+    render(<LoginForm defaultRoom="main" onLogin={onLogin} />);
+    fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'bob' } });
+    fireEvent.change(screen.getByLabelText('Rooms (optional)'), { target: { value: 'main, dev dev' } });
+    fireEvent.click(screen.getByTestId('login-submit'));
+    expect(onLogin).toHaveBeenCalledWith('bob', ['main', 'dev']);
+    fireEvent.change(screen.getByLabelText('Rooms (optional)'), { target: { value: 'a/b' } });
+    fireEvent.click(screen.getByTestId('login-submit'));
+    expect(onLogin).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('App', () => {
+  it('logs in and shows the chat with presence and the online badge', async () => {
+    const { broker } = renderApp();
+    await loginAs('alice');
+    expect(screen.getByTestId('chat-view')).toBeTruthy();
+    expect(screen.getByTestId('state-badge').dataset.state).toBe('online');
+    expect(screen.getByTestId('me-name').textContent).toBe('alice');
+    expect(screen.getAllByTestId('user').map((u) => u.dataset.user)).toEqual(['alice']);
+    expect(broker.logins()).toHaveLength(1);
+  });
+
+  it('renders messages as text, marks own and direct messages, and system lines', async () => {
+    const { broker, clients } = renderApp();
+    await loginAs('alice');
+    const q = clients[0].queueName;
+    await act(async () => {
+      broker.deliver(q, { v: 1, type: 'join', room: 'main', login: 'bob' });
+      broker.deliver(q, { v: 1, type: 'message', id: 1, ts: Date.now(), room: 'main', sender: 'bob', message: '<script>alert(1)</script><b>x</b>' });
+      broker.deliver(q, { v: 1, type: 'direct', id: 2, ts: Date.now(), sender: 'bob', to: 'alice', message: 'secret' });
+    });
+    const list = screen.getByTestId('message-list');
+    expect(list.querySelector('b')).toBeNull();
+    expect(list.querySelector('script')).toBeNull();
+    const msgs = screen.getAllByTestId('message');
+    expect(within(msgs[0]).getByTestId('message-text').textContent).toBe('<script>alert(1)</script><b>x</b>');
+    expect(msgs[0].dataset.own).toBe('false');
+    expect(msgs[1].dataset.kind).toBe('direct');
+    expect(within(msgs[1]).getByTestId('message-direct').textContent).toMatch(/direct/);
+    expect(screen.getAllByTestId('system-line').map((s) => s.textContent)).toEqual(['bob joined']);
+    expect(screen.getAllByTestId('user').map((u) => u.dataset.user)).toEqual(['alice', 'bob']);
+    await act(async () => {
+      broker.deliver(q, { v: 1, type: 'leave', room: 'main', login: 'bob', reason: 'timeout' });
+    });
+    expect(screen.getAllByTestId('system-line').map((s) => s.textContent)).toEqual(['bob joined', 'bob left (timeout)']);
+    expect(screen.getAllByTestId('user').map((u) => u.dataset.user)).toEqual(['alice']);
+  });
+
+  it('sends on Enter, not on Shift+Enter, and shows the own message once', async () => {
+    const { broker } = renderApp();
+    await loginAs('alice');
+    const input = screen.getByLabelText('Message') as HTMLTextAreaElement;
+    fireEvent.change(input, { target: { value: 'line1' } });
+    fireEvent.keyDown(input, { key: 'Enter', shiftKey: true });
+    expect(broker.chats()).toHaveLength(0);
+    fireEvent.keyDown(input, { key: 'Enter' });
+    await tick(5);
+    expect(broker.chats()).toHaveLength(1);
+    expect(broker.chats()[0]).toMatchObject({ sender: 'alice', message: 'line1', room: 'main' });
+    expect(input.value).toBe('');
+    const msgs = screen.getAllByTestId('message');
+    expect(msgs).toHaveLength(1);
+    expect(msgs[0].dataset.own).toBe('true');
+    expect(msgs[0].className).toMatch(/msg-own/);
+  });
+
+  it('enforces the max message size from the config', async () => {
+    renderApp();
+    await loginAs('alice');
+    const input = screen.getByLabelText('Message') as HTMLTextAreaElement;
+    expect(input.maxLength).toBe(CONFIG.maxMessageSize);
+    fireEvent.change(input, { target: { value: 'é'.repeat(60) } }); // 120 bytes
+    expect((screen.getByTestId('composer-send') as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByTestId('composer-count').textContent).toBe('120/100');
+  });
+
+  it('sends a direct message to a user picked from the list', async () => {
+    const { broker, clients } = renderApp();
+    await loginAs('alice');
+    await act(async () => {
+      broker.deliver(clients[0].queueName, { v: 1, type: 'join', room: 'main', login: 'bob' });
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Send a direct message to bob' }));
+    expect((screen.getByLabelText('Recipient') as HTMLSelectElement).value).toBe('bob');
+    const input = screen.getByLabelText('Message');
+    fireEvent.change(input, { target: { value: 'hi bob' } });
+    fireEvent.click(screen.getByTestId('composer-send'));
+    await tick(5);
+    expect(broker.chats()[0]).toMatchObject({ to: 'bob', message: 'hi bob' });
+    expect(screen.getAllByTestId('message')[0].dataset.kind).toBe('direct');
+  });
+
+  it('shows relay errors in a dismissible banner', async () => {
+    const { broker, clients } = renderApp();
+    await loginAs('alice');
+    await act(async () => {
+      broker.deliver(clients[0].queueName, { v: 1, type: 'error', code: 'rate_limited', reason: 'Too many messages' });
+    });
+    const banner = screen.getByTestId('error-banner');
+    expect(banner.textContent).toMatch(/Too many messages/);
+    fireEvent.click(screen.getByLabelText('Dismiss error'));
+    expect(screen.queryByTestId('error-banner')).toBeNull();
+  });
+
+  it('shows reconnecting while the WebSocket is down', async () => {
+    const { broker } = renderApp();
+    await loginAs('alice');
+    broker.autoConnect = false;
+    await act(async () => broker.current.drop());
+    expect(screen.getByTestId('state-badge').dataset.state).toBe('reconnecting');
+    broker.autoConnect = true;
+    await act(async () => broker.current.open());
+    await tick(10);
+    expect(screen.getByTestId('state-badge').dataset.state).toBe('online');
+  });
+
+  it('has a room selector when several rooms were joined', async () => {
+    const { broker, clients } = renderApp();
+    await loginAs('alice', 'main, dev');
+    const sel = screen.getByLabelText('Room') as HTMLSelectElement;
+    expect([...sel.options].map((o) => o.value)).toEqual(['main', 'dev']);
+    await act(async () => {
+      broker.deliver(clients[0].queueName, { v: 1, type: 'message', id: 1, ts: 1, room: 'dev', sender: 'bob', message: 'in dev' });
+    });
+    expect(screen.queryAllByTestId('message')).toHaveLength(0);
+    fireEvent.change(sel, { target: { value: 'dev' } });
+    expect(screen.getAllByTestId('message')[0].textContent).toMatch(/in dev/);
+    fireEvent.change(screen.getByLabelText('Message'), { target: { value: 'reply' } });
+    fireEvent.click(screen.getByTestId('composer-send'));
+    await tick(5);
+    expect(broker.chats()[0].room).toBe('dev');
+  });
+
+  it('logs out with the button and returns to the login form', async () => {
+    const { broker } = renderApp();
+    await loginAs('alice');
+    fireEvent.click(screen.getByLabelText('Log out'));
+    await tick(5);
+    expect(broker.sentTo('/amq/queue/login').filter((s) => s.json.action === 'logout')).toHaveLength(1);
+    expect(screen.getByTestId('login-form')).toBeTruthy();
+    expect(screen.queryByTestId('login-error')).toBeNull();
+  });
+
+  it('logs out on pagehide', async () => {
+    const { broker } = renderApp();
+    await loginAs('alice');
+    window.dispatchEvent(new Event('pagehide'));
+    await tick(5);
+    expect(broker.sentTo('/amq/queue/login').filter((s) => s.json.action === 'logout')).toHaveLength(1);
+  });
+
+  it('returns to the login form with the reason when the session is replaced', async () => {
+    const { broker, clients } = renderApp();
+    await loginAs('alice');
+    await act(async () => {
+      broker.deliver(clients[0].queueName, { v: 1, type: 'error', code: 'duplicate_login', reason: 'this session was replaced by a new login' });
+    });
+    await tick(5);
+    expect(screen.getByTestId('login-form')).toBeTruthy();
+    expect(screen.getByTestId('login-error').textContent).toMatch(/replaced/);
+  });
+
+  it('shows the relay error when the login is refused', async () => {
+    const { broker, relay } = renderApp();
+    relay.enabled = false;
+    broker.onSend = (s) => {
+      if (s.json.action === 'login') {
+        broker.queues.add(String(s.json.queue));
+        broker.deliver(String(s.json.queue), { v: 1, type: 'error', code: 'duplicate_login', reason: 'alice is already online' });
+      }
+    };
+    await loginAs('alice');
+    expect(screen.getByTestId('login-error').textContent).toMatch(/already online/);
+  });
+});
