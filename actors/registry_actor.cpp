@@ -182,17 +182,49 @@ void registry_state::on_stamp(chat_request& req, uint64_t tag, uint64_t gen) {
     publish(std::move(batch));
     return;
   }
-  auto ev = stamp(req.room, {event_kind::message, 0, 0, req.room, req.sender,
-                             "", std::move(req.message), std::move(req.cid)});
+  chat_event ev{event_kind::message,
+                0,
+                0,
+                req.room,
+                req.sender,
+                "",
+                std::move(req.message),
+                std::move(req.cid)};
+  if (!moderator) {
+    broadcast(std::move(ev), std::move(batch));
+    return;
+  }
+  // A moderator (embedding) decides before the message is stamped; the
+  // delivery stays unacked until then.
+  self->request(moderator, std::chrono::seconds(2), filter_atom::value, ev)
+      .then(
+          [this, ev, batch](bool pass) mutable {
+            if (pass) {
+              broadcast(std::move(ev), std::move(batch));
+              return;
+            }
+            metrics->count_error("moderated");
+            publish(std::move(batch));
+          },
+          [this, ev, batch](caf::error& err) mutable {
+            // Fail open: a broken moderator must not stop the chat.
+            CHATRELAY_LOG(warning, component,
+                          "moderator failed: " << caf::to_string(err));
+            broadcast(std::move(ev), std::move(batch));
+          });
+}
+
+void registry_state::broadcast(chat_event ev, publish_batch batch) {
+  auto stamped = stamp(std::move(ev));
   batch.messages.push_back(
-      {room_exchange(ev.room), "", protocol::render_event(ev)});
+      {room_exchange(stamped.room), "", protocol::render_event(stamped)});
   replicate(batch, json{{"event", "message"},
                         {"origin", opts.id},
-                        {"message", event_to_json(ev)}}
+                        {"message", event_to_json(stamped)}}
                        .dump());
   publish(std::move(batch));
   metrics->messages_out.Increment();
-  notify(ev);
+  notify(stamped);
 }
 
 void registry_state::on_expire(const std::string& login, uint64_t session) {
@@ -206,19 +238,10 @@ void registry_state::on_inject(chat_event ev) {
     CHATRELAY_LOG(warning, component, "inject ignored: relay not active");
     return;
   }
-  if (ev.room.empty()) ev.room = opts.default_room;
+  if (ev.room.empty() || !protocol::valid_room(ev.room))
+    ev.room = opts.default_room;
   ev.kind = event_kind::message;
-  auto stamped = stamp(ev.room, std::move(ev));
-  publish_batch batch;
-  batch.messages.push_back(
-      {room_exchange(stamped.room), "", protocol::render_event(stamped)});
-  replicate(batch, json{{"event", "message"},
-                        {"origin", opts.id},
-                        {"message", event_to_json(stamped)}}
-                       .dump());
-  publish(std::move(batch));
-  metrics->messages_out.Increment();
-  notify(stamped);
+  broadcast(std::move(ev), {});
 }
 
 std::vector<std::string>
@@ -497,8 +520,8 @@ std::string registry_state::resolve_room(const session_entry& e,
              : std::string{};
 }
 
-chat_event registry_state::stamp(const std::string& room, chat_event ev) {
-  auto& r = rooms[room];
+chat_event registry_state::stamp(chat_event ev) {
+  auto& r = rooms[ev.room];
   ev.id = ++r.seq;
   ev.ts = protocol::now_ms();
   remember(r, ev);
@@ -784,6 +807,9 @@ registry(registry_actor::stateful_pointer<registry_state> self,
       },
       [=](inject_atom, chat_event& ev) {
         self->state.on_inject(std::move(ev));
+      },
+      [=](filter_atom, moderator_actor& mod) {
+        self->state.moderator = std::move(mod);
       },
       [=](presence_atom, const std::string& room) {
         return self->state.presence(room);

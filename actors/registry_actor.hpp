@@ -62,6 +62,7 @@ struct registry_state {
   uint64_t next_session = 1;
   uint64_t direct_seq = 0;
   std::vector<observer_actor> observers;
+  moderator_actor moderator;   ///< may be null
   std::set<std::string> peers; ///< other relays seen on the events exchange
 
   // -- entry points -----------------------------------------------------------
@@ -93,7 +94,8 @@ private:
   void on_chat(const delivery& d);
   std::string resolve_room(const session_entry& e,
                            const std::string& room) const;
-  chat_event stamp(const std::string& room, chat_event ev);
+  chat_event stamp(chat_event ev);
+  void broadcast(chat_event ev, publish_batch batch);
   bool seen_cid(room_state& r, const std::string& sender,
                 const std::string& cid) const;
   void remember(room_state& r, const chat_event& ev);

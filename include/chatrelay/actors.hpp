@@ -17,6 +17,11 @@ namespace chatrelay {
 /// The OBSERVER interface: receives every chat event of the relay (embedding).
 using observer_actor = caf::typed_actor<caf::reacts_to<event_atom, chat_event>>;
 
+/// The MODERATOR interface: decides whether a room message is broadcast
+/// (true) or dropped (false), before it gets an id (embedding).
+using moderator_actor =
+    caf::typed_actor<caf::replies_to<filter_atom, chat_event>::with<bool>>;
+
 /// The REGISTRY actor: login -> user actor, presence, rooms and history, the
 /// state shared with other relays, and the one place that stamps messages.
 using registry_actor = caf::typed_actor<
@@ -34,6 +39,8 @@ using registry_actor = caf::typed_actor<
     caf::reacts_to<subscribe_atom, observer_actor>,
     // Embedding: speak in a room (kind message; room, sender, text, cid used).
     caf::reacts_to<inject_atom, chat_event>,
+    // Embedding: install the moderator (a null handle removes it).
+    caf::reacts_to<filter_atom, moderator_actor>,
     // Embedding: who is online in a room.
     caf::replies_to<presence_atom, std::string>::with<std::vector<std::string>>,
     // This relay's role.

@@ -28,6 +28,7 @@ CHATRELAY_ATOM(inject, "inject")
 CHATRELAY_ATOM(presence, "presence")
 CHATRELAY_ATOM(event, "event")
 CHATRELAY_ATOM(status, "status")
+CHATRELAY_ATOM(filter, "filter")
 
 #undef CHATRELAY_ATOM
 

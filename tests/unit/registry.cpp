@@ -416,4 +416,25 @@ CAF_TEST(an observer sees every chat event) {
   caf::anon_send_exit(obs, caf::exit_reason::user_shutdown);
 }
 
+CAF_TEST(a moderator decides before a message is stamped) {
+  auto mod =
+      sys.spawn([](moderator_actor::pointer) -> moderator_actor::behavior_type {
+        return {[](filter_atom, const chat_event& ev) {
+          return ev.text.find("spam") == std::string::npos;
+        }};
+      });
+  caf::anon_send(reg, filter_atom::value, mod);
+  sched.run();
+  auto token = login("alice");
+  auto dropped =
+      chat({{"sender", "alice"}, {"message", "buy spam"}, {"token", token}});
+  chat({{"sender", "alice"}, {"message", "hello"}, {"token", token}});
+  auto msgs = in_room("main", "message");
+  CAF_REQUIRE_EQUAL(msgs.size(), 1u);
+  CAF_CHECK_EQUAL(msgs[0]["message"], "hello");
+  CAF_CHECK_EQUAL(msgs[0]["id"], 1); // the dropped one got no id
+  CAF_CHECK(acked(dropped));
+  caf::anon_send_exit(mod, caf::exit_reason::user_shutdown);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
