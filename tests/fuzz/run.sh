@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Build and run the protocol fuzzer (libFuzzer, clang++ from Debian) for a bounded time.
+#
+#   tests/fuzz/run.sh            # FUZZ_SECONDS (60) of fuzzing from the committed corpus
+#   FUZZ_SECONDS=600 tests/fuzz/run.sh
+#   tests/fuzz/run.sh CRASHFILE  # re-run one input (reproduce a crash)
+#
+# Env: FUZZ_SECONDS (60), FUZZ_JOBS (1: the machine has 2 cores), FUZZ_OUT (build/fuzz dir,
+# default build-fuzz/), CXX (clang++). Compiles actors/protocol.cpp + protocol_fuzzer.cpp directly
+# (not part of the g++ CMake build). New inputs found go to $FUZZ_OUT/corpus (the committed corpus
+# in tests/fuzz/corpus is only read); a crash is written to $FUZZ_OUT/crash-* and fails the run.
+# Prints the number of executions.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
+FUZZ_OUT="${FUZZ_OUT:-$root/build-fuzz}"
+CXX="${CXX_FUZZ:-clang++}"
+command -v "$CXX" >/dev/null || { echo "fuzz: $CXX not found (apt-get install clang)" >&2; exit 1; }
+
+mkdir -p "$FUZZ_OUT/corpus"
+bin="$FUZZ_OUT/protocol_fuzzer"
+srcs=("$here/protocol_fuzzer.cpp" "$root/actors/protocol.cpp")
+# Rebuild when a source or header changed.
+if [[ ! -x "$bin" ]] || [[ -n "$(find "${srcs[@]}" "$root/include/chatrelay" -newer "$bin" -print -quit)" ]]; then
+  echo "fuzz: building $bin"
+  "$CXX" -std=c++17 -g -O1 -fno-omit-frame-pointer \
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -I"$root/include" -I"$root" \
+    "${srcs[@]}" -o "$bin"
+fi
+
+common=(-max_len=20000 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+  -artifact_prefix="$FUZZ_OUT/")
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+if (($# > 0)); then
+  exec "$bin" "${common[@]}" "$@"
+fi
+
+log="$FUZZ_OUT/fuzz.log"
+echo "fuzz: running for ${FUZZ_SECONDS}s (corpus $here/corpus + $FUZZ_OUT/corpus, log $log)"
+rc=0
+"$bin" "${common[@]}" -max_total_time="$FUZZ_SECONDS" \
+  "$FUZZ_OUT/corpus" "$here/corpus" >"$log" 2>&1 || rc=$?
+tail -n 25 "$log"
+execs="$(awk '/stat::number_of_executed_units:/ {print $2}' "$log" | tail -1)"
+echo "fuzz: executions: ${execs:-unknown} in ${FUZZ_SECONDS}s; corpus $(find "$FUZZ_OUT/corpus" -type f | wc -l) files"
+if ((rc != 0)) || grep -qE 'ERROR: (AddressSanitizer|libFuzzer)|runtime error:|INVARIANT VIOLATED' "$log"; then
+  echo "fuzz: FAILED (exit $rc); artifacts:" >&2
+  ls -1 "$FUZZ_OUT"/crash-* "$FUZZ_OUT"/leak-* "$FUZZ_OUT"/timeout-* "$FUZZ_OUT"/oom-* 2>/dev/null >&2 || true
+  exit 1
+fi
+echo "fuzz: PASS"
