@@ -65,8 +65,10 @@ std::string validate(const relay_options& o) {
     return bad("rate-limit", "must be 1..1000000 messages per second");
   if (o.rate_burst < 1 || o.rate_burst > 1000000)
     return bad("rate-burst", "must be 1..1000000 messages");
-  if (o.duplicate_login != "replace" && o.duplicate_login != "reject")
-    return bad("duplicate-login", "must be \"replace\" or \"reject\"");
+  if (o.duplicate_login != "replace" && o.duplicate_login != "reject" &&
+      o.duplicate_login != "allow")
+    return bad("duplicate-login",
+               "must be \"replace\", \"reject\" or \"allow\"");
   if (o.failover < 100ms || o.failover > 60s)
     return bad("failover", "must be between 100ms and 60s");
   if (!parse_address(o.http)) return bad("http", "must be host:port");

@@ -29,6 +29,18 @@ publish_batch acking(const delivery& d) {
   return batch;
 }
 
+publish_batch acking_login(const session_entry& e) {
+  publish_batch batch;
+  batch.ack_tag = e.pending_tag;
+  batch.generation = e.pending_generation;
+  batch.ack_source = delivery_source::login;
+  return batch;
+}
+
+bool contains(const std::vector<std::string>& sorted, const std::string& x) {
+  return std::binary_search(sorted.begin(), sorted.end(), x);
+}
+
 // -- the events shared between relays (JSON on the events exchange) ---------
 
 json event_to_json(const chat_event& ev) {
@@ -81,27 +93,24 @@ void registry_state::on_role(relay_role r, uint64_t gen) {
   if (r == relay_role::active && prev != relay_role::active) {
     metrics->takeovers.Increment();
     CHATRELAY_LOG(info, component,
-                  "taking over " << users.size()
-                                 << " users as the active "
-                                    "relay");
+                  "taking over " << sessions.size()
+                                 << " sessions as the active relay");
     // Re-declare every user's queue and bindings (idempotent): after a broker
     // restart or another relay's death they may be gone.
-    for (auto& [login, e] : users)
+    for (auto& [queue, e] : sessions)
       spawn_user(e);
   } else if (r != relay_role::active && prev == relay_role::active) {
     CHATRELAY_LOG(info, component, "no longer active (" << to_string(r) << ")");
     std::vector<std::string> unwelcomed;
-    for (auto& [login, e] : users) {
+    for (auto& [queue, e] : sessions) {
       if (e.actor) self->send(e.actor, logout_atom::value, false);
       e.actor = nullptr;
-      if (!e.ready) unwelcomed.push_back(login);
+      if (!e.ready) unwelcomed.push_back(queue);
     }
     // Their login deliveries were never acked: the next active relay gets
     // them again.
-    for (auto& login : unwelcomed) {
-      queue_owner.erase(users[login].queue);
-      users.erase(login);
-    }
+    for (auto& queue : unwelcomed)
+      remove_session(queue);
   }
   if (r == relay_role::standby && prev == relay_role::disconnected) {
     // Ask the active relay (if any) for the shared state.
@@ -116,29 +125,21 @@ void registry_state::on_role(relay_role r, uint64_t gen) {
 
 void registry_state::on_ready(const std::string& login, uint64_t session,
                               bool ok) {
-  auto i = users.find(login);
-  if (i == users.end() || i->second.session != session)
-    return; // replaced or ended meanwhile
-  auto& e = i->second;
-  if (!ok) {
-    CHATRELAY_LOG(error, component,
-                  "cannot declare queue '" << e.queue << "' of " << login);
-    metrics->count_error("queue_unavailable");
-    if (e.pending_tag != 0) {
-      publish_batch batch;
-      batch.ack_tag = e.pending_tag;
-      batch.generation = e.pending_generation;
-      batch.ack_source = delivery_source::login;
-      publish(std::move(batch));
-    }
-    for (auto& room : e.announced)
-      rooms[room].members.erase(login);
-    queue_owner.erase(e.queue);
-    users.erase(i);
-    update_gauges();
+  auto* e = find_session(login, session);
+  if (!e) return; // replaced or ended meanwhile
+  if (ok) {
+    if (!e->ready) welcome(*e);
     return;
   }
-  if (!e.ready) welcome(e);
+  CHATRELAY_LOG(error, component,
+                "cannot declare queue '" << e->queue << "' of " << login);
+  metrics->count_error("queue_unavailable");
+  auto batch = acking_login(*e);
+  for (auto room : std::set<std::string>{e->present})
+    leave(*e, room, "logout", batch);
+  if (batch.ack_tag != 0 || !batch.messages.empty()) publish(std::move(batch));
+  remove_session(e->queue);
+  update_gauges();
 }
 
 void registry_state::on_stamp(chat_request& req, uint64_t tag, uint64_t gen) {
@@ -146,17 +147,17 @@ void registry_state::on_stamp(chat_request& req, uint64_t tag, uint64_t gen) {
   batch.ack_tag = tag;
   batch.generation = gen;
   batch.ack_source = delivery_source::chat;
-  auto sender = users.find(req.sender);
-  if (sender == users.end()) {
+  auto from = queues_of(req.sender);
+  if (from.empty()) {
     publish(std::move(batch)); // logged out meanwhile: drop, but ack
     return;
   }
   if (!req.to.empty()) {
-    auto to = users.find(req.to);
-    if (to == users.end()) {
+    auto to = queues_of(req.to);
+    if (to.empty()) {
       metrics->count_error("unknown_recipient");
       batch.messages.push_back(
-          {"", sender->second.queue,
+          {"", from.front(),
            protocol::render_error(
                {"unknown_recipient", "'" + req.to + "' is not online"},
                req.cid)});
@@ -167,9 +168,13 @@ void registry_state::on_stamp(chat_request& req, uint64_t tag, uint64_t gen) {
         event_kind::direct, ++direct_seq, protocol::now_ms(), "",
         req.sender,         req.to,       req.message,        req.cid};
     auto body = protocol::render_event(ev);
-    batch.messages.push_back({"", to->second.queue, body});
-    if (to->second.queue != sender->second.queue)
-      batch.messages.push_back({"", sender->second.queue, std::move(body)});
+    // Every session of the recipient, and the sender's own for the echo.
+    auto targets = to;
+    for (auto& q : from)
+      if (std::find(targets.begin(), targets.end(), q) == targets.end())
+        targets.push_back(q);
+    for (auto& q : targets)
+      batch.messages.push_back({"", q, body});
     publish(std::move(batch));
     metrics->messages_out.Increment();
     notify(ev);
@@ -228,9 +233,8 @@ void registry_state::broadcast(chat_event ev, publish_batch batch) {
 }
 
 void registry_state::on_expire(const std::string& login, uint64_t session) {
-  auto i = users.find(login);
-  if (i == users.end() || i->second.session != session) return;
-  end_session(login, "timeout", {});
+  if (auto* e = find_session(login, session))
+    end_session(e->queue, "timeout", {});
 }
 
 void registry_state::on_inject(chat_event ev) {
@@ -246,9 +250,79 @@ void registry_state::on_inject(chat_event ev) {
 
 std::vector<std::string>
 registry_state::presence(const std::string& room) const {
-  auto i = rooms.find(room);
-  if (i == rooms.end()) return {};
-  return {i->second.members.begin(), i->second.members.end()};
+  std::vector<std::string> result;
+  if (auto i = rooms.find(room); i != rooms.end())
+    for (auto& [login, count] : i->second.members)
+      result.push_back(login);
+  return result;
+}
+
+// -- sessions -----------------------------------------------------------------
+
+session_entry* registry_state::find_session(const std::string& login,
+                                            const std::string& token) {
+  auto i = logins.find(login);
+  if (i == logins.end()) return nullptr;
+  for (auto& queue : i->second) {
+    auto& e = sessions.at(queue);
+    if (token.empty() ? !opts.require_token : token == e.token) return &e;
+  }
+  return nullptr;
+}
+
+session_entry* registry_state::find_session(const std::string& login,
+                                            uint64_t session) {
+  for (auto& queue : queues_of(login))
+    if (auto& e = sessions.at(queue); e.session == session) return &e;
+  return nullptr;
+}
+
+std::vector<std::string>
+registry_state::queues_of(const std::string& login) const {
+  auto i = logins.find(login);
+  return i == logins.end() ? std::vector<std::string>{} : i->second;
+}
+
+void registry_state::add_session(session_entry e) {
+  logins[e.login].push_back(e.queue);
+  auto queue = e.queue;
+  sessions[queue] = std::move(e);
+}
+
+void registry_state::remove_session(const std::string& queue) {
+  auto i = sessions.find(queue);
+  if (i == sessions.end()) return;
+  auto& mine = logins[i->second.login];
+  mine.erase(std::remove(mine.begin(), mine.end(), queue), mine.end());
+  if (mine.empty()) logins.erase(i->second.login);
+  sessions.erase(i);
+}
+
+// -- presence -----------------------------------------------------------------
+
+void registry_state::enter(session_entry& e, const std::string& room,
+                           publish_batch& batch) {
+  if (!e.present.insert(room).second) return;
+  if (++rooms[room].members[e.login] > 1)
+    return; // another session of the same login is already there
+  chat_event ev{event_kind::join, 0, 0, room, e.login, "", "", ""};
+  batch.messages.push_back(
+      {room_exchange(room), "", protocol::render_event(ev)});
+  notify(ev);
+}
+
+void registry_state::leave(session_entry& e, const std::string& room,
+                           const std::string& reason, publish_batch& batch) {
+  if (e.present.erase(room) == 0) return;
+  auto& members = rooms[room].members;
+  auto i = members.find(e.login);
+  if (i == members.end() || --i->second > 0)
+    return; // the login is still there through another session
+  members.erase(i);
+  chat_event ev{event_kind::leave, 0, 0, room, e.login, "", reason, ""};
+  batch.messages.push_back(
+      {room_exchange(room), "", protocol::render_event(ev)});
+  notify(ev);
 }
 
 // -- login queue --------------------------------------------------------------
@@ -269,84 +343,100 @@ void registry_state::on_login_queue(const delivery& d) {
                         : std::get<protocol::ping_request>(req).login;
   auto& token = is_logout ? std::get<protocol::logout_request>(req).token
                           : std::get<protocol::ping_request>(req).token;
-  auto i = users.find(who);
-  if (i == users.end() || !token_ok(i->second, token)) {
+  auto* e = find_session(who, token);
+  if (!e) {
     // Tell a client whose session is gone (it may name its queue) to log in
     // again; never tell the real user about someone else's guess.
-    auto r = refusal(i == users.end() ? "not_logged_in" : "bad_token",
+    auto online = logins.count(who) > 0;
+    auto r = refusal(online ? "bad_token" : "not_logged_in",
                      "no session for this login and token", {});
-    if (i == users.end()) r.queue = sniffed_queue(d);
+    if (!online) r.queue = sniffed_queue(d);
     route_rejection(r, d);
     return;
   }
   if (is_logout) {
-    end_session(who, "logout", acking(d));
+    end_session(e->queue, "logout", acking(d));
     return;
   }
-  if (i->second.actor) self->send(i->second.actor, ping_atom::value);
+  if (e->actor) self->send(e->actor, ping_atom::value);
   ack(d);
 }
 
 void registry_state::login(protocol::login_request& req, const delivery& d) {
-  auto owner = queue_owner.find(req.queue);
-  if (owner != queue_owner.end() && owner->second != req.login) {
+  if (auto i = sessions.find(req.queue);
+      i != sessions.end() && i->second.login != req.login) {
     // Never write into another user's queue.
     reject(refusal("queue_taken", "queue belongs to another user", {}), d, {});
     return;
   }
-  auto i = users.find(req.login);
-  if (i == users.end()) {
+  auto mine = queues_of(req.login);
+  bool same_queue =
+      std::find(mine.begin(), mine.end(), req.queue) != mine.end();
+  if (!mine.empty() && !same_queue) {
+    if (opts.duplicate_login == "reject") {
+      reject_login(req.queue,
+                   {"duplicate_login", "'" + req.login + "' is already online"},
+                   d);
+      return;
+    }
+    if (opts.duplicate_login == "allow") {
+      start_session(req, d, {});
+      return;
+    }
+  }
+  if (mine.empty()) {
     start_session(req, d, {});
     return;
   }
-  auto& old = i->second;
-  if (opts.duplicate_login == "reject" && old.queue != req.queue) {
-    reject_login(req.queue,
-                 {"duplicate_login", "'" + req.login + "' is already online"},
-                 d);
-    return;
-  }
-  // Replace: the new session takes over; presence continues in the rooms
-  // both sessions share, without leave/join noise.
+  // Replace: the new session takes over the login's sessions (all of them,
+  // or just the one on the same queue under "allow"); presence continues in
+  // the rooms it keeps, without leave/join noise.
+  std::vector<std::string> replaced;
+  if (same_queue)
+    replaced.push_back(req.queue);
+  else
+    replaced = mine;
   publish_batch batch;
   std::set<std::string> kept;
-  for (auto& room : old.announced) {
-    if (std::binary_search(req.rooms.begin(), req.rooms.end(), room)) {
-      kept.insert(room);
-      continue;
+  std::string token;
+  for (auto& queue : replaced) {
+    auto& old = sessions.at(queue);
+    for (auto room : std::set<std::string>{old.present}) {
+      if (contains(req.rooms, room) && kept.count(room) == 0) {
+        // Hand the presence over to the new session.
+        old.present.erase(room);
+        kept.insert(room);
+      } else {
+        leave(old, room, "replaced", batch);
+      }
     }
-    rooms[room].members.erase(old.login);
-    chat_event ev{event_kind::leave, 0, 0, room, old.login, "", "replaced", ""};
-    batch.messages.push_back(
-        {room_exchange(room), "", protocol::render_event(ev)});
-    notify(ev);
+    if (queue == req.queue) {
+      // The same queue is the same client coming back (a reconnect, or a
+      // login redelivered after a broker failure): its token stays valid.
+      token = old.token;
+    } else {
+      batch.messages.push_back(
+          {"", queue,
+           protocol::render_error(
+               {"duplicate_login",
+                "this session was replaced by a new login"})});
+    }
+    if (old.pending_tag != 0) { // that login never got its welcome: ack it
+      auto ack_old = acking_login(old);
+      publish(std::move(ack_old));
+    }
+    if (old.actor)
+      self->send(old.actor, logout_atom::value, queue != req.queue);
+    remove_session(queue);
+    metrics->logouts.Increment();
   }
-  bool new_queue = old.queue != req.queue;
-  if (new_queue) {
-    batch.messages.push_back(
-        {"", old.queue,
-         protocol::render_error(
-             {"duplicate_login", "this session was replaced by a new login"})});
-    queue_owner.erase(old.queue);
-  }
-  if (old.pending_tag != 0) { // the old login never got its welcome
-    batch.ack_tag = old.pending_tag;
-    batch.generation = old.pending_generation;
-    batch.ack_source = delivery_source::login;
-  }
-  if (old.actor) self->send(old.actor, logout_atom::value, new_queue);
   publish(std::move(batch));
-  // The same queue is the same client coming back (a reconnect, or a login
-  // redelivered after a broker failure): its session token stays valid.
-  auto token = new_queue ? std::string{} : old.token;
-  users.erase(i);
-  metrics->logouts.Increment();
   start_session(req, d, std::move(kept), std::move(token));
 }
 
 void registry_state::start_session(protocol::login_request& req,
                                    const delivery& d,
-                                   std::set<std::string> announced,
+                                   std::set<std::string> present,
                                    std::string token) {
   session_entry e;
   e.login = req.login;
@@ -357,31 +447,25 @@ void registry_state::start_session(protocol::login_request& req,
   e.pending_tag = d.tag;
   e.pending_generation = d.generation;
   e.since = std::move(req.since);
-  e.announced = std::move(announced);
-  queue_owner[e.queue] = e.login;
-  auto& entry = users[e.login] = std::move(e);
-  spawn_user(entry);
+  e.present = std::move(present);
+  auto queue = e.queue;
+  add_session(std::move(e));
+  spawn_user(sessions.at(queue));
   update_gauges();
 }
 
 void registry_state::welcome(session_entry& e) {
+  auto batch = acking_login(e);
+  for (auto& room : e.rooms)
+    enter(e, room, batch);
   protocol::welcome w;
   w.login = e.login;
   w.token = e.token;
   w.rooms = e.rooms;
   w.resumed = !e.since.empty();
-  publish_batch batch;
-  batch.ack_tag = e.pending_tag;
-  batch.generation = e.pending_generation;
-  batch.ack_source = delivery_source::login;
-  std::vector<chat_event> joins;
   for (auto& room_name : e.rooms) {
     auto& room = rooms[room_name];
-    if (room.members.insert(e.login).second) {
-      joins.push_back({event_kind::join, 0, 0, room_name, e.login, "", "", ""});
-      e.announced.insert(room_name);
-    }
-    w.users[room_name] = {room.members.begin(), room.members.end()};
+    w.users[room_name] = presence(room_name);
     auto& hist = w.history[room_name];
     auto since = e.since.find(room_name);
     if (since == e.since.end()) {
@@ -398,12 +482,9 @@ void registry_state::welcome(session_entry& e) {
     for (auto& ev : room.history)
       if (ev.id > last_seen) hist.push_back(ev);
   }
-  batch.messages.push_back({"", e.queue, protocol::render_welcome(w)});
-  for (auto& ev : joins) {
-    batch.messages.push_back(
-        {room_exchange(ev.room), "", protocol::render_event(ev)});
-    notify(ev);
-  }
+  // The welcome goes first: a client learns its token before any event.
+  batch.messages.insert(batch.messages.begin(),
+                        outgoing{"", e.queue, protocol::render_welcome(w)});
   replicate(batch, json{{"event", "login"},
                         {"origin", opts.id},
                         {"login", e.login},
@@ -422,28 +503,24 @@ void registry_state::welcome(session_entry& e) {
   update_gauges();
 }
 
-void registry_state::end_session(const std::string& login,
+void registry_state::end_session(const std::string& queue,
                                  const std::string& reason,
                                  publish_batch batch) {
-  auto i = users.find(login);
-  if (i == users.end()) return;
+  auto i = sessions.find(queue);
+  if (i == sessions.end()) return;
   auto& e = i->second;
-  for (auto& room : e.announced) {
-    rooms[room].members.erase(login);
-    chat_event ev{event_kind::leave, 0, 0, room, login, "", reason, ""};
-    batch.messages.push_back(
-        {room_exchange(room), "", protocol::render_event(ev)});
-    notify(ev);
-  }
-  replicate(
-      batch,
-      json{{"event", "logout"}, {"origin", opts.id}, {"login", login}}.dump());
+  for (auto room : std::set<std::string>{e.present})
+    leave(e, room, reason, batch);
+  replicate(batch, json{{"event", "logout"},
+                        {"origin", opts.id},
+                        {"login", e.login},
+                        {"queue", queue}}
+                       .dump());
   if (e.actor) self->send(e.actor, logout_atom::value, true);
   publish(std::move(batch));
-  queue_owner.erase(e.queue);
-  users.erase(i);
+  CHATRELAY_LOG(info, component, e.login << " offline (" << reason << ")");
+  remove_session(queue);
   metrics->logouts.Increment();
-  CHATRELAY_LOG(info, component, login << " offline (" << reason << ")");
   update_gauges();
 }
 
@@ -462,12 +539,6 @@ void registry_state::reject_login(const std::string& queue,
             [this, batch](caf::error&) mutable { publish(std::move(batch)); });
 }
 
-bool registry_state::token_ok(const session_entry& e,
-                              const std::string& token) const {
-  if (token.empty()) return !opts.require_token;
-  return token == e.token;
-}
-
 // -- chat queue ---------------------------------------------------------------
 
 void registry_state::on_chat(const delivery& d) {
@@ -478,32 +549,32 @@ void registry_state::on_chat(const delivery& d) {
     return;
   }
   auto& req = std::get<chat_request>(parsed);
-  auto i = users.find(req.sender);
-  if (i == users.end()) {
+  auto mine = queues_of(req.sender);
+  if (mine.empty()) {
     reject(
         refusal("not_logged_in", "'" + req.sender + "' is not online", req.cid),
         d, {});
     return;
   }
-  auto& e = i->second;
+  auto* e = find_session(req.sender, req.token);
   auto fail = [&](const char* code, std::string reason) {
-    reject(refusal(code, std::move(reason), req.cid), d, e.queue);
+    reject(refusal(code, std::move(reason), req.cid), d,
+           e ? e->queue : mine.front());
   };
-  if (!token_ok(e, req.token))
-    return fail("bad_token", "missing or wrong session token");
+  if (!e) return fail("bad_token", "missing or wrong session token");
   if (!req.to.empty()) {
-    if (users.count(req.to) == 0)
+    if (logins.count(req.to) == 0)
       return fail("unknown_recipient", "'" + req.to + "' is not online");
   } else {
-    req.room = resolve_room(e, req.room);
+    req.room = resolve_room(*e, req.room);
     if (req.room.empty())
       return fail("not_in_room", "not a member of this room");
   }
-  if (!e.actor) { // not active (cannot happen while consuming): let it retry
+  if (!e->actor) { // not active (cannot happen while consuming): let it retry
     CHATRELAY_LOG(warning, component, "chat while not active; ignored");
     return;
   }
-  self->send(e.actor, chat_atom::value, std::move(req), d.tag, d.generation);
+  self->send(e->actor, chat_atom::value, std::move(req), d.tag, d.generation);
 }
 
 std::string registry_state::resolve_room(const session_entry& e,
@@ -511,13 +582,10 @@ std::string registry_state::resolve_room(const session_entry& e,
   if (room.empty()) {
     // The seed's clients name no room: their first room, preferring the
     // default one.
-    if (std::binary_search(e.rooms.begin(), e.rooms.end(), opts.default_room))
-      return opts.default_room;
+    if (contains(e.rooms, opts.default_room)) return opts.default_room;
     return e.rooms.front();
   }
-  return std::binary_search(e.rooms.begin(), e.rooms.end(), room)
-             ? room
-             : std::string{};
+  return contains(e.rooms, room) ? room : std::string{};
 }
 
 chat_event registry_state::stamp(chat_event ev) {
@@ -579,7 +647,13 @@ void registry_state::on_event(const delivery& d) {
       apply_login(j.at("login"), j.at("queue"), j.at("token"),
                   j.at("rooms").get<std::vector<std::string>>());
     } else if (event == "logout") {
-      apply_logout(j.at("login"));
+      publish_batch ignored; // a standby announces nothing
+      auto queue = j.at("queue").get<std::string>();
+      if (auto i = sessions.find(queue); i != sessions.end()) {
+        for (auto room : std::set<std::string>{i->second.present})
+          leave(i->second, room, "logout", ignored);
+        remove_session(queue);
+      }
     } else if (event == "message") {
       auto ev = event_from_json(j.at("message"));
       auto& r = rooms[ev.room];
@@ -605,7 +679,12 @@ void registry_state::apply_login(const std::string& login,
                                  const std::string& queue,
                                  const std::string& token,
                                  std::vector<std::string> user_rooms) {
-  apply_logout(login);
+  publish_batch ignored; // a standby announces nothing
+  if (auto i = sessions.find(queue); i != sessions.end()) {
+    for (auto room : std::set<std::string>{i->second.present})
+      leave(i->second, room, "replaced", ignored);
+    remove_session(queue);
+  }
   session_entry e;
   e.login = login;
   e.queue = queue;
@@ -614,31 +693,20 @@ void registry_state::apply_login(const std::string& login,
   std::sort(e.rooms.begin(), e.rooms.end());
   e.session = next_session++;
   e.ready = true;
-  for (auto& room : e.rooms) {
-    rooms[room].members.insert(login);
-    e.announced.insert(room);
-  }
-  queue_owner[queue] = login;
-  users[login] = std::move(e);
-}
-
-void registry_state::apply_logout(const std::string& login) {
-  auto i = users.find(login);
-  if (i == users.end()) return;
-  for (auto& room : i->second.announced)
-    rooms[room].members.erase(login);
-  queue_owner.erase(i->second.queue);
-  users.erase(i);
+  add_session(std::move(e));
+  auto& added = sessions.at(queue);
+  for (auto& room : added.rooms)
+    enter(added, room, ignored);
 }
 
 std::string registry_state::snapshot_for(const std::string& relay) const {
-  json users_json = json::array();
-  for (auto& [login, e] : users)
+  json sessions_json = json::array();
+  for (auto& [queue, e] : sessions)
     if (e.ready)
-      users_json.push_back({{"login", login},
-                            {"queue", e.queue},
-                            {"token", e.token},
-                            {"rooms", e.rooms}});
+      sessions_json.push_back({{"login", e.login},
+                               {"queue", queue},
+                               {"token", e.token},
+                               {"rooms", e.rooms}});
   json rooms_json = json::object();
   for (auto& [room_name, r] : rooms) {
     json hist = json::array();
@@ -649,15 +717,15 @@ std::string registry_state::snapshot_for(const std::string& relay) const {
   return json{{"event", "snapshot"},
               {"origin", opts.id},
               {"for", relay},
-              {"users", users_json},
+              {"sessions", sessions_json},
               {"rooms", rooms_json}}
       .dump();
 }
 
 void registry_state::apply_snapshot(const std::string& body) {
   auto j = json::parse(body);
-  users.clear();
-  queue_owner.clear();
+  sessions.clear();
+  logins.clear();
   rooms.clear();
   for (auto& [room_name, r] : j.at("rooms").items()) {
     auto& room = rooms[room_name];
@@ -665,12 +733,12 @@ void registry_state::apply_snapshot(const std::string& body) {
     for (auto& ev : r.at("history"))
       remember(room, event_from_json(ev));
   }
-  for (auto& u : j.at("users"))
-    apply_login(u.at("login"), u.at("queue"), u.at("token"),
-                u.at("rooms").get<std::vector<std::string>>());
+  for (auto& s : j.at("sessions"))
+    apply_login(s.at("login"), s.at("queue"), s.at("token"),
+                s.at("rooms").get<std::vector<std::string>>());
   CHATRELAY_LOG(info, component,
-                "caught up: " << users.size() << " users, " << rooms.size()
-                              << " rooms");
+                "caught up: " << sessions.size() << " sessions, "
+                              << rooms.size() << " rooms");
 }
 
 // -- helpers ------------------------------------------------------------------
@@ -733,18 +801,21 @@ void registry_state::route_rejection(const protocol::rejected& r,
   // A queue the body names comes first (a login whose client listens there),
   // as long as nobody else owns it; then the queue of the online sender.
   if (!r.queue.empty()) {
-    auto owner = queue_owner.find(r.queue);
-    if (owner == queue_owner.end()) {
+    auto i = sessions.find(r.queue);
+    if (i == sessions.end()) {
       reject_login(r.queue, r.error, d);
       return;
     }
-    if (owner->second == r.login) {
+    if (i->second.login == r.login) {
       reject(r, d, r.queue);
       return;
     }
   }
-  auto i = users.find(r.login);
-  reject(r, d, i == users.end() ? std::string{} : i->second.queue);
+  auto mine = queues_of(r.login);
+  if (auto* e = find_session(r.login, r.token))
+    reject(r, d, e->queue);
+  else
+    reject(r, d, mine.empty() ? std::string{} : mine.front());
 }
 
 void registry_state::notify(const chat_event& ev) {
@@ -765,7 +836,7 @@ registry_state::exchanges_of(const session_entry& e) const {
 }
 
 void registry_state::update_gauges() {
-  metrics->users_online.Set(static_cast<double>(users.size()));
+  metrics->users_online.Set(static_cast<double>(logins.size()));
 }
 
 // -- behavior -----------------------------------------------------------------

@@ -1,6 +1,6 @@
-// The REGISTRY actor: login -> user actor, presence, rooms and history; the
-// one place that stamps chat messages, and this relay's replica of the state
-// shared with other relays through the events exchange.
+// The REGISTRY actor: logins and their sessions, presence, rooms and history;
+// the one place that stamps chat messages, and this relay's replica of the
+// state shared with other relays through the events exchange.
 #pragma once
 
 #include "chatrelay/actors.hpp"
@@ -19,7 +19,8 @@
 
 namespace chatrelay {
 
-/// One user's session.
+/// One session: a client listening on its own queue. A login has one
+/// session, or several with `duplicate-login = "allow"` (tabs).
 struct session_entry {
   std::string login;
   std::string queue;
@@ -32,14 +33,14 @@ struct session_entry {
   uint64_t pending_tag = 0;
   uint64_t pending_generation = 0;
   std::map<std::string, uint64_t> since;
-  std::set<std::string> announced; ///< rooms whose members already list it
+  std::set<std::string> present; ///< rooms where it counts for presence
 };
 
 /// One room: its sequence, history, members and recent client ids.
 struct room_state {
   uint64_t seq = 0;
   std::deque<chat_event> history;
-  std::set<std::string> members;
+  std::map<std::string, size_t> members; ///< login -> sessions present
   std::unordered_set<std::string> recent_cids;
   std::deque<std::string> cid_order;
 };
@@ -56,8 +57,8 @@ struct registry_state {
   std::shared_ptr<relay_metrics> metrics;
   relay_role role = relay_role::disconnected;
   uint64_t generation = 0;
-  std::unordered_map<std::string, session_entry> users;
-  std::unordered_map<std::string, std::string> queue_owner; ///< queue->login
+  std::unordered_map<std::string, session_entry> sessions; ///< by queue
+  std::unordered_map<std::string, std::vector<std::string>> logins; ///< queues
   std::map<std::string, room_state> rooms;
   uint64_t next_session = 1;
   uint64_t direct_seq = 0;
@@ -76,18 +77,37 @@ struct registry_state {
   std::vector<std::string> presence(const std::string& room) const;
 
 private:
+  // -- sessions ---------------------------------------------------------------
+
+  /// The session of `login` that `token` identifies; without a token (only
+  /// accepted when tokens are optional) its first session.
+  session_entry* find_session(const std::string& login,
+                              const std::string& token);
+  session_entry* find_session(const std::string& login, uint64_t session);
+  /// The queues of every session of `login`.
+  std::vector<std::string> queues_of(const std::string& login) const;
+  void add_session(session_entry e);
+  void remove_session(const std::string& queue);
+
+  // -- presence ---------------------------------------------------------------
+
+  /// Counts the session in `room`; announces a join when it is the first.
+  void enter(session_entry& e, const std::string& room, publish_batch& batch);
+  /// Uncounts it; announces a leave when it was the last.
+  void leave(session_entry& e, const std::string& room,
+             const std::string& reason, publish_batch& batch);
+
   // -- login queue ------------------------------------------------------------
 
   void on_login_queue(const delivery& d);
   void login(protocol::login_request& req, const delivery& d);
   void start_session(protocol::login_request& req, const delivery& d,
-                     std::set<std::string> announced, std::string token = {});
+                     std::set<std::string> present, std::string token = {});
   void welcome(session_entry& e);
-  void end_session(const std::string& login, const std::string& reason,
+  void end_session(const std::string& queue, const std::string& reason,
                    publish_batch batch);
   void reject_login(const std::string& queue, const protocol::error_info& err,
                     const delivery& d);
-  bool token_ok(const session_entry& e, const std::string& token) const;
 
   // -- chat queue -------------------------------------------------------------
 
@@ -106,7 +126,6 @@ private:
   void replicate(publish_batch& batch, std::string event_body);
   void apply_login(const std::string& login, const std::string& queue,
                    const std::string& token, std::vector<std::string> rooms);
-  void apply_logout(const std::string& login);
   std::string snapshot_for(const std::string& relay) const;
   void apply_snapshot(const std::string& body);
 
