@@ -18,7 +18,7 @@
 //      CLU_HA_POLICY=0 to run without the mirroring policy (expected to lose messages).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import fs from 'node:fs';
@@ -48,6 +48,20 @@ const NAMES = {
 const ctlEnv = { ...process.env, ERL_EPMD_PORT: process.env.CLU_EPMD_PORT || '4369' };
 
 const say = (line) => console.log(`[cluster] ${line}`);
+const RUN = rid(2); // relay ids (and so config and log files) unique per run
+
+// The cluster has fixed node names and ports: two runs at once (two checkouts, a developer and CI)
+// would stop each other's nodes. Hold an exclusive flock(1) for the whole suite: the shell holding
+// it exits when its stdin (a pipe from this process) closes, also when this process dies.
+const LOCK_FILE = `${process.env.CLU_BASE || '/tmp/chatrelay-rmq-cluster'}.lock`;
+function takeLock(waitS = 150) {
+  return new Promise((resolve, reject) => {
+    const p = spawn('flock', ['-x', '-w', String(waitS), LOCK_FILE, '-c', 'echo locked; read _'],
+      { stdio: ['pipe', 'pipe', 'inherit'] });
+    p.stdout.once('data', () => resolve(p));
+    p.once('exit', (code) => reject(new Error(`could not lock ${LOCK_FILE} within ${waitS} s (exit ${code}): another cluster run is going on`)));
+  });
+}
 
 async function cluster(...args) {
   const t0 = Date.now();
@@ -95,8 +109,25 @@ describe('two relays on a 3-node RabbitMQ cluster, a node stops during traffic',
   const brokers = []; // test connections (clu1, clu3)
   const users = [];
   let sender = null; // {conn, ch}
+  let lock = null;
+
+  // The runner SIGTERMs a file that overruns --test-timeout, and after() does not run then: take the
+  // relays down (they would otherwise live on and grab `chat` on the next run's cluster) and
+  // leave the cluster stopping in the background.
+  const onSignal = (sig) => {
+    for (const r of Object.values(relays)) { try { r.proc?.kill('SIGKILL'); } catch { /* */ } }
+    if (clusterUp) spawn('bash', [CLUSTER_SH, 'stop'], { detached: true, stdio: 'ignore' }).unref();
+    lock?.stdin.end();
+    console.error(`[cluster] ${sig}: relays killed, cluster stopping in the background`);
+    process.exit(1);
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
 
   before(async () => {
+    const tl = Date.now();
+    lock = await takeLock();
+    if (Date.now() - tl > 1000) say(`waited ${Date.now() - tl} ms for ${LOCK_FILE}`);
     const st = await cluster('status');
     if (st.ok) {
       say('a test cluster is already running: stopping it for a fresh start');
@@ -119,6 +150,7 @@ describe('two relays on a 3-node RabbitMQ cluster, a node stops during traffic',
       const down = await cluster('stop');
       say(`cluster stopped in ${down.ms} ms${down.ok ? '' : `: ${down.out.slice(-500)}`}`);
     }
+    lock?.stdin.end(); // releases the lock
   }, { timeout: 120000 });
 
   const relayOpts = (id, order) => ({
@@ -145,10 +177,15 @@ describe('two relays on a 3-node RabbitMQ cluster, a node stops during traffic',
   async function metric(r, name) { try { return await r.metric(name); } catch { return NaN; } }
 
   test('B active on clu2, A stand-by on clu1; users through clu1 and clu3; mirrors in place', async (t) => {
-    relays.B = await startRelay({ suite: 'cluster', options: relayOpts('it-cluster-B', [2, 3, 1]) });
+    relays.B = await startRelay({ suite: 'cluster', options: relayOpts(`it-cluster-B-${RUN}`, [2, 3, 1]) });
     for (let i = 0; i < 100 && (await metric(relays.B, 'chat_relay_active')) !== 1; i++) await sleep(100);
-    assert.equal(await metric(relays.B, 'chat_relay_active'), 1, 'B is active');
-    relays.A = await startRelay({ suite: 'cluster', options: relayOpts('it-cluster-A', [1, 2, 3]), wait: 'healthz' });
+    if ((await metric(relays.B, 'chat_relay_active')) !== 1) {
+      const cons = await mgmt(2, '/consumers/%2F').catch(() => []);
+      const holders = cons.filter((c) => c.queue?.name === 'chat').map((c) => c.channel_details?.connection_name);
+      assert.fail(`B is not active; consumers of chat on the fresh cluster: ${JSON.stringify(holders)} ` +
+        '(a relay left over from an earlier, killed run? they connect to 5701-5703)');
+    }
+    relays.A = await startRelay({ suite: 'cluster', options: relayOpts(`it-cluster-A-${RUN}`, [1, 2, 3]), wait: 'healthz' });
     for (let i = 0; i < 100 && (await metric(relays.A, 'chat_relay_connected')) !== 1; i++) await sleep(100);
     assert.equal(await metric(relays.A, 'chat_relay_active'), 0, 'A is a stand-by');
 
