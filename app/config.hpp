@@ -2,13 +2,22 @@
 // relay_options, plus the strict re-check CAF 0.17 lacks.
 #pragma once
 
+#include "chatrelay/defaults.hpp"
 #include "chatrelay/options.hpp"
 
 #include <caf/actor_system_config.hpp>
 
+#include <cstdint>
 #include <string>
 
 namespace chatrelay::app {
+
+/// Where the daemon publishes its registry through CAF's middleman. Daemon
+/// only: an embedding program publishes (or not) its own handles.
+struct remote_options {
+  uint16_t port = defaults::remote::port; ///< 0 = not published
+  std::string host = defaults::remote::host;
+};
 
 class relay_config : public caf::actor_system_config {
 public:
@@ -19,6 +28,7 @@ public:
   std::string check_file() const;
 
   relay_options options;
+  remote_options remote;
 };
 
 } // namespace chatrelay::app

@@ -69,6 +69,22 @@ int main(int argc, char** argv) {
   }
   caf::actor_system sys{cfg};
   auto relay = spawn_relay(sys, opts, metrics);
+  if (cfg.remote.port != 0) {
+    // Remote observers and bots reach the registry through the middleman.
+    auto& r = cfg.remote;
+    auto port =
+        sys.middleman().publish(relay.registry, r.port, r.host.c_str(), true);
+    if (!port) {
+      std::cerr << "chat-relayd: cannot publish the registry on " << r.host
+                << ":" << r.port << " (relay.remote-host/remote-port): "
+                << sys.render(port.error()) << "\n";
+      stop_relay(sys, relay);
+      http.stop();
+      return EXIT_FAILURE;
+    }
+    CHATRELAY_LOG(info, "main",
+                  "registry published on " << r.host << ":" << *port);
+  }
   CHATRELAY_LOG(info, "main",
                 "chat-relayd " << opts.id << " serving; HTTP on " << opts.http);
   auto sig = signals.wait();

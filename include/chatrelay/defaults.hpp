@@ -58,4 +58,10 @@ constexpr const char* web_password = "chat-web";
 
 constexpr const char* log_level = "info";
 
+/// The daemon's middleman port for the registry (docs/embedding.md).
+namespace remote {
+constexpr uint16_t port = 0; ///< 0 = not published
+constexpr const char* host = "127.0.0.1";
+} // namespace remote
+
 } // namespace chatrelay::defaults

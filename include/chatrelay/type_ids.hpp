@@ -27,3 +27,13 @@ CAF_ADD_TYPE_ID(chatrelay, (chatrelay::registry_actor))
 CAF_ADD_TYPE_ID(chatrelay, (chatrelay::user_actor))
 CAF_ADD_TYPE_ID(chatrelay, (chatrelay::broker_actor))
 CAF_END_TYPE_ID_BLOCK(chatrelay)
+
+namespace chatrelay {
+
+/// The value of `middleman.app-identifiers` for processes that talk to the
+/// relay's actors over CAF's middleman. It names the version of the typed
+/// interfaces and of the type ID block above: bump it whenever either
+/// changes incompatibly, so that old and new peers refuse each other.
+constexpr const char* app_identifier = "chat-relay-v1";
+
+} // namespace chatrelay

@@ -1,0 +1,160 @@
+// embedded_bot: the relay embedded in a program's own actor_system, with two
+// actors of the program plugged into it:
+//  - a bot (an observer) that answers "!time" in the room it was asked in,
+//  - a moderator that drops room messages containing a banned word.
+//
+// Options: every relay option as in the daemon (--relay.amqp-host=...,
+// --relay.login-queue=..., or a [relay] section in --config-file), plus
+//   --bot.name=NAME              sender of the bot's answers ("timebot")
+//   --bot.banned-words=["a","b"] words the moderator drops (case-insensitive)
+// Stops on SIGINT/SIGTERM.
+#include <chatrelay/config.hpp>
+#include <chatrelay/relay.hpp>
+#include <chatrelay/type_ids.hpp>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/config_option_adder.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <csignal>
+#include <ctime>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace chatrelay;
+
+namespace {
+
+struct config : caf::actor_system_config {
+  relay_options relay;
+  std::string bot_name = "timebot";
+  std::vector<std::string> banned_words = {"spam"};
+
+  config() {
+    add_message_types<caf::id_block::chatrelay>();
+    load<caf::io::middleman>();
+    caf::config_option_adder relay_group{custom_options_, "relay"};
+    add_options(relay_group, relay);
+    caf::config_option_adder{custom_options_, "bot"}
+        .add(bot_name, "name", "sender of the bot's answers")
+        .add(banned_words, "banned-words",
+             "the moderator drops room messages containing one of these");
+    set("middleman.app-identifiers",
+        std::vector<std::string>{chatrelay::app_identifier});
+  }
+};
+
+std::string utc_now() {
+  auto t =
+      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+/// The bot: sees every chat event and answers "!time" in the same room.
+observer_actor::behavior_type bot(observer_actor::pointer self,
+                                  registry_actor registry, std::string name) {
+  return {
+      [=](event_atom, const chat_event& ev) {
+        // Its own answers come back as events too: they never say "!time".
+        if (ev.kind != event_kind::message || ev.text != "!time") return;
+        chat_event answer;
+        answer.room = ev.room;
+        answer.sender = name;
+        answer.text = "@" + ev.sender + " the time is " + utc_now();
+        self->send(registry, inject_atom::value, std::move(answer));
+      },
+  };
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+/// The moderator: asked before every room message is stamped; false drops it.
+moderator_actor::behavior_type moderator(moderator_actor::pointer,
+                                         std::vector<std::string> banned) {
+  for (auto& word : banned)
+    word = lower(word);
+  return {
+      [=](filter_atom, const chat_event& ev) {
+        auto text = lower(ev.text);
+        return std::none_of(banned.begin(), banned.end(), [&](auto& word) {
+          return !word.empty() && text.find(word) != std::string::npos;
+        });
+      },
+  };
+}
+
+/// Asks the registry for its role until it is active (or `timeout` passed).
+bool wait_active(caf::actor_system& sys, const registry_actor& registry,
+                 std::chrono::milliseconds timeout) {
+  caf::scoped_actor self{sys};
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto role = relay_role::disconnected;
+    self->request(registry, std::chrono::seconds(1), status_atom::value)
+        .receive([&](relay_role r) { role = r; }, [](const caf::error&) {});
+    if (role == relay_role::active) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // Block the stop signals before CAF starts its threads; main waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  config cfg;
+  if (auto err = cfg.parse(argc, argv)) {
+    std::cerr << "embedded_bot: " << caf::actor_system_config::render(err)
+              << "\n";
+    return EXIT_FAILURE;
+  }
+  if (cfg.cli_helptext_printed) return EXIT_SUCCESS;
+  caf::actor_system sys{cfg};
+  relay_handles relay;
+  try {
+    relay = spawn_relay(sys, cfg.relay);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "embedded_bot: " << e.what() << "\n";
+    return EXIT_FAILURE;
+  }
+  auto the_bot = sys.spawn(bot, relay.registry, cfg.bot_name);
+  auto the_moderator = sys.spawn(moderator, cfg.banned_words);
+  caf::anon_send(relay.registry, subscribe_atom::value, the_bot);
+  caf::anon_send(relay.registry, filter_atom::value, the_moderator);
+  if (wait_active(sys, relay.registry, std::chrono::seconds(10)))
+    std::cerr << "embedded_bot: relay active, bot " << cfg.bot_name
+              << " listening" << std::endl;
+  else
+    std::cerr << "embedded_bot: relay not active yet (standby or no broker)"
+              << std::endl;
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  // The relay first (nothing asks the bot or the moderator afterwards), then
+  // the program's own actors.
+  stop_relay(sys, relay);
+  caf::anon_send_exit(the_bot, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(the_moderator, caf::exit_reason::user_shutdown);
+  std::cerr << "embedded_bot: stopped" << std::endl;
+  return EXIT_SUCCESS;
+}

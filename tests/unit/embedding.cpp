@@ -1,0 +1,297 @@
+#define CAF_SUITE embedding
+
+// The embedding API as a program uses it: observe, inject, presence, status
+// and stop through the registry's typed interface (deterministic, with the
+// mock broker), and spawn_relay/stop_relay on a real actor system.
+#include "chatrelay/relay.hpp"
+
+#include "actors/registry_actor.hpp"
+#include "chatrelay/logging.hpp"
+#include "mock_broker.hpp"
+#include "test.hpp"
+
+#include <caf/scoped_actor.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <stdexcept>
+
+using namespace chatrelay;
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+namespace {
+
+/// What a test observer has seen.
+struct seen_events {
+  std::vector<chat_event> events;
+
+  std::vector<chat_event> of(event_kind kind) const {
+    std::vector<chat_event> result;
+    for (auto& ev : events)
+      if (ev.kind == kind) result.push_back(ev);
+    return result;
+  }
+};
+
+observer_actor::behavior_type recorder(observer_actor::pointer,
+                                       std::shared_ptr<seen_events> seen) {
+  return {
+      [=](event_atom, const chat_event& ev) { seen->events.push_back(ev); }};
+}
+
+struct fixture : test_coordinator_fixture<test::config> {
+  std::shared_ptr<test::broker_log> log = std::make_shared<test::broker_log>();
+  std::shared_ptr<relay_metrics> metrics = std::make_shared<relay_metrics>();
+  std::shared_ptr<seen_events> seen = std::make_shared<seen_events>();
+  broker_actor broker;
+  registry_actor reg;
+  observer_actor observer;
+  uint64_t next_tag = 1;
+
+  fixture() {
+    relay_options opts;
+    opts.id = "embedded";
+    opts.rate_burst = 100;
+    broker = sys.spawn(test::mock_broker, log);
+    reg = sys.spawn(registry, opts, broker, metrics);
+    observer = sys.spawn(recorder, seen);
+    sched.run();
+    caf::anon_send(reg, role_atom::value, relay_role::active, uint64_t{1});
+    caf::anon_send(reg, subscribe_atom::value, observer);
+    sched.run();
+  }
+
+  ~fixture() {
+    caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(broker, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(observer, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  void deliver(delivery_source src, const json& body) {
+    caf::anon_send(reg, delivery_atom::value,
+                   delivery{src, next_tag++, 1, false, body.dump()});
+    sched.run();
+  }
+
+  /// Logs `name` in to `rooms`; returns the session token.
+  std::string login(const std::string& name,
+                    std::vector<std::string> rooms = {"main"}) {
+    deliver(delivery_source::login, {{"action", "login"},
+                                     {"login", name},
+                                     {"queue", "q." + name},
+                                     {"rooms", rooms}});
+    for (auto& body : log->bodies("", "q." + name)) {
+      auto j = json::parse(body);
+      if (j["type"] == "welcome") return j["token"];
+    }
+    CAF_FAIL("no welcome for " << name);
+    return {};
+  }
+
+  void logout(const std::string& name, const std::string& token) {
+    deliver(delivery_source::login,
+            {{"action", "logout"}, {"login", name}, {"token", token}});
+  }
+
+  void speak(chat_event ev) {
+    caf::anon_send(reg, inject_atom::value, std::move(ev));
+    sched.run();
+  }
+
+  /// Room messages published to the broker, as JSON.
+  std::vector<json> published(const std::string& room) {
+    std::vector<json> result;
+    for (auto& body : log->bodies("chat.room." + room)) {
+      auto j = json::parse(body);
+      if (j["type"] == "message") result.push_back(j);
+    }
+    return result;
+  }
+
+  std::vector<std::string> presence(const std::string& room) {
+    std::vector<std::string> result;
+    self->send(reg, presence_atom::value, room);
+    sched.run();
+    self->receive([&](std::vector<std::string>& xs) { result = xs; },
+                  caf::after(0s) >> [] { CAF_FAIL("no presence reply"); });
+    return result;
+  }
+
+  relay_role status() {
+    auto result = relay_role::disconnected;
+    self->send(reg, status_atom::value);
+    sched.run();
+    self->receive([&](relay_role r) { result = r; },
+                  caf::after(0s) >> [] { CAF_FAIL("no status reply"); });
+    return result;
+  }
+};
+
+chat_event say(std::string room, std::string sender, std::string text) {
+  chat_event ev;
+  ev.room = std::move(room);
+  ev.sender = std::move(sender);
+  ev.text = std::move(text);
+  return ev;
+}
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(embedding_tests, fixture)
+
+CAF_TEST(an observer sees every login message and logout in order) {
+  auto token = login("alice");
+  deliver(delivery_source::chat,
+          {{"sender", "alice"}, {"message", "hi"}, {"token", token}});
+  logout("alice", token);
+  CAF_REQUIRE_EQUAL(seen->events.size(), 3u);
+  CAF_CHECK_EQUAL(seen->events[0].kind, event_kind::join);
+  CAF_CHECK_EQUAL(seen->events[0].sender, "alice");
+  CAF_CHECK_EQUAL(seen->events[1].kind, event_kind::message);
+  CAF_CHECK_EQUAL(seen->events[1].text, "hi");
+  CAF_CHECK_EQUAL(seen->events[1].id, 1u);
+  CAF_CHECK(seen->events[1].ts > 0);
+  CAF_CHECK_EQUAL(seen->events[2].kind, event_kind::leave);
+  CAF_CHECK_EQUAL(seen->events[2].text, "logout");
+}
+
+CAF_TEST(every subscribed observer gets each event once) {
+  auto second = std::make_shared<seen_events>();
+  auto other = sys.spawn(recorder, second);
+  caf::anon_send(reg, subscribe_atom::value, other);
+  sched.run();
+  login("alice");
+  CAF_CHECK_EQUAL(seen->events.size(), 1u);
+  CAF_CHECK_EQUAL(second->events.size(), 1u);
+  caf::anon_send_exit(other, caf::exit_reason::user_shutdown);
+  sched.run();
+}
+
+CAF_TEST(an injected message is stamped and published to its room) {
+  login("alice");
+  speak(say("main", "bot", "beep"));
+  auto msgs = published("main");
+  CAF_REQUIRE_EQUAL(msgs.size(), 1u);
+  CAF_CHECK_EQUAL(msgs[0]["sender"], "bot");
+  CAF_CHECK_EQUAL(msgs[0]["message"], "beep");
+  CAF_CHECK_EQUAL(msgs[0]["id"], 1);
+  // Observers (e.g. the bot itself) see it too, stamped.
+  auto ev = seen->of(event_kind::message);
+  CAF_REQUIRE_EQUAL(ev.size(), 1u);
+  CAF_CHECK_EQUAL(ev[0].id, 1u);
+}
+
+CAF_TEST(an injected message without a valid room goes to the default room) {
+  speak(say("", "bot", "to nowhere"));
+  speak(say("bad room!", "bot", "to a bad name"));
+  CAF_CHECK_EQUAL(published("main").size(), 2u);
+}
+
+CAF_TEST(an injected message bypasses the moderator) {
+  auto mod =
+      sys.spawn([](moderator_actor::pointer) -> moderator_actor::behavior_type {
+        return {[](filter_atom, const chat_event&) { return false; }};
+      });
+  caf::anon_send(reg, filter_atom::value, mod);
+  sched.run();
+  auto token = login("alice");
+  deliver(delivery_source::chat,
+          {{"sender", "alice"}, {"message", "dropped"}, {"token", token}});
+  speak(say("main", "system", "announcement"));
+  auto msgs = published("main");
+  CAF_REQUIRE_EQUAL(msgs.size(), 1u);
+  CAF_CHECK_EQUAL(msgs[0]["message"], "announcement");
+  caf::anon_send_exit(mod, caf::exit_reason::user_shutdown);
+  sched.run();
+}
+
+CAF_TEST(a standby relay ignores injected messages) {
+  caf::anon_send(reg, role_atom::value, relay_role::standby, uint64_t{2});
+  sched.run();
+  speak(say("main", "bot", "lost"));
+  CAF_CHECK(published("main").empty());
+  CAF_CHECK(seen->of(event_kind::message).empty());
+}
+
+CAF_TEST(presence lists the users online in a room) {
+  login("alice", {"main", "dev"});
+  auto token = login("bob");
+  CAF_CHECK_EQUAL(presence("main"), (std::vector<std::string>{"alice", "bob"}));
+  CAF_CHECK_EQUAL(presence("dev"), std::vector<std::string>{"alice"});
+  CAF_CHECK(presence("nowhere").empty());
+  logout("bob", token);
+  CAF_CHECK_EQUAL(presence("main"), std::vector<std::string>{"alice"});
+}
+
+CAF_TEST(status follows the broker bridge role) {
+  CAF_CHECK_EQUAL(status(), relay_role::active);
+  caf::anon_send(reg, role_atom::value, relay_role::standby, uint64_t{2});
+  sched.run();
+  CAF_CHECK_EQUAL(status(), relay_role::standby);
+  caf::anon_send(reg, role_atom::value, relay_role::disconnected, uint64_t{2});
+  sched.run();
+  CAF_CHECK_EQUAL(status(), relay_role::disconnected);
+}
+
+CAF_TEST(an exit stops the registry and leaves the observers alone) {
+  self->monitor(reg);
+  self->monitor(observer);
+  caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
+  sched.run();
+  bool registry_down = false;
+  self->receive(
+      [&](const caf::down_msg& down) {
+        registry_down = down.source == reg.address();
+        CAF_CHECK_EQUAL(down.reason, caf::exit_reason::user_shutdown);
+      },
+      caf::after(0s) >> [] { CAF_FAIL("the registry did not stop"); });
+  CAF_CHECK(registry_down);
+  // The observer belongs to the embedding program: it is still there.
+  self->receive([](const caf::down_msg&) { CAF_FAIL("observer stopped"); },
+                caf::after(0s) >> [] {});
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+// spawn_relay/stop_relay on a real (threaded) actor system: no broker is
+// reachable, so the relay stays disconnected until it is stopped.
+CAF_TEST(stop_relay ends a relay that never reached its broker) {
+  test::config cfg;
+  caf::actor_system sys{cfg};
+  relay_options opts;
+  opts.amqp_port = 1; // nothing listens there
+  opts.log_level = "error";
+  auto relay = spawn_relay(sys, opts);
+  CAF_REQUIRE(relay.registry);
+  CAF_REQUIRE(relay.broker);
+  caf::scoped_actor self{sys};
+  self->request(relay.registry, 2s, status_atom::value)
+      .receive(
+          [](relay_role r) { CAF_CHECK_EQUAL(r, relay_role::disconnected); },
+          [](const caf::error& err) { CAF_FAIL("no status: " << err); });
+  auto start = std::chrono::steady_clock::now();
+  stop_relay(sys, relay);
+  CAF_CHECK(std::chrono::steady_clock::now() - start < 3s);
+  // Both actors are gone: a request fails at once.
+  self->request(relay.registry, 1s, status_atom::value)
+      .receive([](relay_role) { CAF_FAIL("registry still answers"); },
+               [](const caf::error&) {});
+  chatrelay::log::set_level("info");
+}
+
+CAF_TEST(spawn_relay refuses an invalid option by name) {
+  test::config cfg;
+  caf::actor_system sys{cfg};
+  relay_options opts;
+  opts.duplicate_login = "sometimes";
+  try {
+    spawn_relay(sys, opts);
+    CAF_FAIL("spawn_relay accepted duplicate-login=sometimes");
+  } catch (const std::invalid_argument& e) {
+    CAF_CHECK(std::string{e.what()}.find("duplicate-login") !=
+              std::string::npos);
+  }
+}
