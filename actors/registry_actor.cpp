@@ -859,6 +859,19 @@ registry(registry_actor::stateful_pointer<registry_state> self,
   st.metrics = std::move(metrics);
   self->send(st.broker, sink_atom::value,
              caf::actor_cast<registry_actor>(self));
+  self->set_down_handler([self](const caf::down_msg& down) {
+    auto& obs = self->state.observers;
+    obs.erase(std::remove_if(obs.begin(), obs.end(),
+                             [&](const observer_actor& o) {
+                               return o.address() == down.source;
+                             }),
+              obs.end());
+    auto& mod = self->state.moderator;
+    if (mod && mod.address() == down.source) {
+      CHATRELAY_LOG(warning, component, "moderator gone; messages pass");
+      mod = nullptr;
+    }
+  });
   return {
       [=](delivery_atom, delivery& d) { self->state.on_delivery(d); },
       [=](role_atom, relay_role r, uint64_t gen) {
@@ -874,12 +887,16 @@ registry(registry_actor::stateful_pointer<registry_state> self,
         self->state.on_expire(login, session);
       },
       [=](subscribe_atom, observer_actor& obs) {
+        // Watched, so an observer that quits (or a remote one whose process
+        // went away) is dropped.
+        self->monitor(obs);
         self->state.observers.push_back(std::move(obs));
       },
       [=](inject_atom, chat_event& ev) {
         self->state.on_inject(std::move(ev));
       },
       [=](filter_atom, moderator_actor& mod) {
+        if (mod) self->monitor(mod);
         self->state.moderator = std::move(mod);
       },
       [=](presence_atom, const std::string& room) {

@@ -248,6 +248,50 @@ CAF_TEST(the reject policy refuses a second login) {
   CAF_CHECK(f.log->deleted.empty());
 }
 
+CAF_TEST(the allow policy keeps several sessions as one presence) {
+  auto opts = default_options();
+  opts.duplicate_login = "allow";
+  fixture f{opts};
+  auto tab1 = f.login("alice");
+  auto tab2 = f.login("alice", {{"queue", "q.alice.tab2"}});
+  CAF_REQUIRE(!tab2.empty());
+  CAF_CHECK_NOT_EQUAL(tab1, tab2);
+  CAF_CHECK_EQUAL(f.in_room("main", "join").size(), 1u); // one presence
+  CAF_CHECK_EQUAL(f.presence("main"), std::vector<std::string>{"alice"});
+  // Either tab may speak with its own token.
+  f.chat({{"sender", "alice"}, {"message", "from tab 2"}, {"token", tab2}});
+  CAF_CHECK_EQUAL(f.in_room("main", "message").size(), 1u);
+  // A direct message reaches both tabs.
+  auto bob = f.login("bob");
+  f.chat(
+      {{"sender", "bob"}, {"message", "hi"}, {"to", "alice"}, {"token", bob}});
+  size_t directs = 0;
+  for (auto q : {"q.alice", "q.alice.tab2"})
+    for (auto& j : f.in_queue(q))
+      directs += j["type"] == "direct" ? 1 : 0;
+  CAF_CHECK_EQUAL(directs, 2u);
+  // Closing one tab keeps alice online; closing the last one leaves.
+  f.deliver(
+      delivery_source::login,
+      json{{"action", "logout"}, {"login", "alice"}, {"token", tab1}}.dump());
+  CAF_CHECK(f.in_room("main", "leave").empty());
+  CAF_CHECK_EQUAL(f.log->deleted, std::vector<std::string>{"q.alice"});
+  f.deliver(
+      delivery_source::login,
+      json{{"action", "logout"}, {"login", "alice"}, {"token", tab2}}.dump());
+  CAF_CHECK_EQUAL(f.in_room("main", "leave").size(), 1u);
+  CAF_CHECK_EQUAL(f.presence("main"), std::vector<std::string>{"bob"});
+}
+
+CAF_TEST(a login again on the same queue keeps the session token) {
+  auto first = login("alice");
+  auto again = login("alice");
+  CAF_CHECK_EQUAL(first, again);
+  CAF_CHECK(log->deleted.empty());
+  CAF_CHECK(errors_in("q.alice").empty());
+  CAF_CHECK_EQUAL(in_room("main", "join").size(), 1u);
+}
+
 CAF_TEST(nobody can log in with the queue of another user) {
   login("alice");
   login("mallory", {{"queue", "q.alice"}});
@@ -413,7 +457,11 @@ CAF_TEST(an observer sees every chat event) {
   CAF_CHECK_EQUAL(seen[1].text, "hi");
   CAF_CHECK_EQUAL(seen[2].sender, "bot");
   CAF_CHECK_EQUAL(in_room("main", "message").size(), 2u);
+  // An observer that quits is dropped: nothing is sent to it any more.
   caf::anon_send_exit(obs, caf::exit_reason::user_shutdown);
+  sched.run();
+  CAF_CHECK(deref<registry_actor::stateful_base<registry_state>>(reg)
+                .state.observers.empty());
 }
 
 CAF_TEST(a moderator decides before a message is stamped) {
