@@ -26,6 +26,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const BROKER_SCRIPT = process.env.BROKER_SCRIPT || path.resolve(here, '../../../scripts/broker.sh');
 const N = Number(process.env.RS_COUNT || 2000);
 const WINDOW = 100; // unconfirmed publishes at most
+const PACE_MS = Number(process.env.RS_PACE_MS ?? 0); // pause between publishes
 const ctx = useSuite('rs');
 
 // ---- the suite's own broker node ---------------------------------------------------------------
@@ -280,7 +281,7 @@ describe('broker killed (kill -9) and restarted during traffic', { timeout: 3000
       'rate-burst': 100000,
       'keepalive-timeout': '600s',
       'history-size': 5000, // resent cids are recognised while history holds them
-      'log-level': 'info',
+      'log-level': 'debug', // a failure report can then say what the relay did with a missing cid
     }, 'readyz');
     pub = new Publisher(node.url);
     const expiryMs = 300000;
@@ -320,6 +321,7 @@ describe('broker killed (kill -9) and restarted during traffic', { timeout: 3000
 
     let tKill = 0, tBrokerUp = 0, tAccept = 0, beamPid = 0, restartOut = '';
     let restart = null;
+    let inFlightAtKill = 0;
     const cids = [];
     const t0 = Date.now();
     for (let i = 0; i < N; i++) {
@@ -328,10 +330,17 @@ describe('broker killed (kill -9) and restarted during traffic', { timeout: 3000
       cids.push(cid);
       await pub.publish(cid, chatQ, { v: 1, sender: u.name, token: u.token, message: `m${i}-${tag}`, cid });
       if (!restart && pub.confirmed.size >= N / 2 - users.length) {
-        beamPid = node.beamPid();
-        process.kill(beamPid, 'SIGKILL');
-        tKill = Date.now();
+        // Kill while the relay has publishes awaiting the broker's confirm (the interesting
+        // moment); the stream goes on meanwhile. Give up waiting for that after 3 s.
         restart = (async () => {
+          const tWait = Date.now();
+          for (;;) {
+            inFlightAtKill = await relay.metric('chat_relay_in_flight').catch(() => 0);
+            if (inFlightAtKill >= 5 || Date.now() - tWait > 3000) break;
+          }
+          beamPid = node.beamPid();
+          process.kill(beamPid, 'SIGKILL');
+          tKill = Date.now();
           // wait for the VM to be gone before starting it again
           while (fs.existsSync(`/proc/${beamPid}`)) await sleep(50);
           await sleep(500);
@@ -341,7 +350,7 @@ describe('broker killed (kill -9) and restarted during traffic', { timeout: 3000
           tBrokerUp = Date.now();
         })();
       }
-      await sleep(2); // a stream, not one burst
+      if (PACE_MS) await sleep(PACE_MS); // a stream, not one burst
     }
     const tSent = Date.now();
     await restart;
@@ -374,7 +383,7 @@ describe('broker killed (kill -9) and restarted during traffic', { timeout: 3000
     const afterBroker = backUp ? backUp.t - tAccept : NaN;
 
     const report = [
-      `node ${node.name} (amqp ${node.ports.amqp}): beam pid ${beamPid} killed with SIGKILL after ${Math.round((tKill - t0) / 1000)} s of traffic; AMQP port accepting again ${((tAccept - tKill) / 1000).toFixed(1)} s after the kill, broker.sh start done after ${((tBrokerUp - tKill) / 1000).toFixed(1)} s`,
+      `node ${node.name} (amqp ${node.ports.amqp}): beam pid ${beamPid} killed with SIGKILL after ${Math.round((tKill - t0) / 1000)} s of traffic with ${inFlightAtKill} relay publishes unconfirmed; AMQP port accepting again ${((tAccept - tKill) / 1000).toFixed(1)} s after the kill, broker.sh start done after ${((tBrokerUp - tKill) / 1000).toFixed(1)} s`,
       `chat messages: sent ${N} (publish calls incl. republishes ${pub.sends - users.length}, republished after reconnect ${pub.republished}, nacked ${pub.nacked}), confirmed ${confirmedChat.length}; publisher connections ${pub.connects}`,
       `relay: /readyz not 200 from ${firstDown ? firstDown.t - tKill : '?'} ms after the kill; 200 again ${outage} ms after the kill = ${afterBroker} ms after the broker accepted connections again (relay backoff caps at 5 s); chat_relay_reconnects_total ${reconnects0} -> ${reconnects1}`,
       `timing: sent in ${((tSent - t0) / 1000).toFixed(1)} s, all confirmed after ${((tConfirmed - t0) / 1000).toFixed(1)} s, delivered after ${((tDelivered - t0) / 1000).toFixed(1)} s`,
@@ -391,7 +400,11 @@ describe('broker killed (kill -9) and restarted during traffic', { timeout: 3000
       const restamped = [...ids.values()].filter((x) => x.size > 1).length; // duplicate with a new relay id
       const foreign = got.filter((e) => e._userId !== relay.options['amqp-user']).length;
       report.push(`${u.name}: delivered ${count.size}/${confirmedChat.length} distinct, ${got.length} deliveries, ${dups} duplicates (dropped by cid; ${restamped} of them re-stamped with a new id), ${missing.length} missing, consumer (re)attaches ${u.attaches}, not from relay ${foreign}`);
-      if (missing.length) failures.push(`${u.name} is missing ${missing.length} confirmed messages, e.g. ${missing.slice(0, 5).join(', ')}`);
+      if (missing.length) {
+        const log = relay.log().split('\n');
+        const about = (c) => log.filter((l) => l.includes(c)).map((l) => l.slice(0, 160)).join(' / ') || 'no log line';
+        failures.push(`${u.name} is missing ${missing.length} confirmed messages (${missing[0]} .. ${missing[missing.length - 1]}); relay log on ${missing[0]}: ${about(missing[0])}`);
+      }
       if (foreign) failures.push(`${u.name}: ${foreign} messages without the relay's user-id`);
     }
     for (const line of report) t.diagnostic(line);
