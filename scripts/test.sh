@@ -140,7 +140,12 @@ stage_asan() {
 
 stage_tsan() {
   cmake_build build-tsan -DCHATRELAY_SANITIZE=thread
-  env "${TSAN_ENV[@]}" ctest --test-dir build-tsan --output-on-failure --timeout "$CTEST_TIMEOUT"
+  # unit.embedding runs a real multi-threaded actor_system: Debian's libcaf_core
+  # is not built with TSan, so the hand-over of spawn arguments through its
+  # lock-free queues is invisible to TSan and reported as ~200 races in CAF's
+  # own code paths. Every other suite runs the actors under TSan.
+  env "${TSAN_ENV[@]}" ctest --test-dir build-tsan --output-on-failure --timeout "$CTEST_TIMEOUT" \
+    -E '^unit\.embedding$'
 }
 
 # ---- stage install (issue 8): owned by tests/install/run.sh ----
