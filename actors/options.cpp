@@ -55,6 +55,8 @@ std::string validate(const relay_options& o) {
   if (o.queue_expiry < 1s) return bad("queue-expiry", "must be at least 1s");
   if (!protocol::valid_room(o.default_room))
     return bad("default-room", "must match [A-Za-z0-9_-]{1,32}");
+  if (o.presence_limit > 100000)
+    return bad("presence-limit", "must be at most 100000");
   if (o.history_size > 100000)
     return bad("history-size", "must be at most 100000");
   if (o.keepalive_timeout < 100ms)

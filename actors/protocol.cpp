@@ -398,9 +398,9 @@ std::string render_welcome(const welcome& w) {
     for (auto& ev : events)
       arr.push_back(json::parse(render_event(ev)));
   }
-  json j{{"v", version},       {"type", "welcome"},   {"login", w.login},
-         {"token", w.token},   {"rooms", w.rooms},    {"users", w.users},
-         {"history", history}, {"resumed", w.resumed}};
+  json j{{"v", version},       {"type", "welcome"},  {"login", w.login},
+         {"token", w.token},   {"rooms", w.rooms},   {"users", w.users},
+         {"counts", w.counts}, {"history", history}, {"resumed", w.resumed}};
   return j.dump();
 }
 

@@ -99,6 +99,11 @@ void registry_state::on_role(relay_role r, uint64_t gen) {
     // restart or another relay's death they may be gone.
     for (auto& [queue, e] : sessions)
       spawn_user(e);
+    // Every standby adopts this relay's view now: one that started while no
+    // relay was active (its hello went unanswered) catches up here.
+    publish_batch batch;
+    batch.messages.push_back({opts.events_exchange, "", snapshot_for("*")});
+    publish(std::move(batch));
   } else if (r != relay_role::active && prev == relay_role::active) {
     CHATRELAY_LOG(info, component, "no longer active (" << to_string(r) << ")");
     std::vector<std::string> unwelcomed;
@@ -303,8 +308,11 @@ void registry_state::remove_session(const std::string& queue) {
 void registry_state::enter(session_entry& e, const std::string& room,
                            publish_batch& batch) {
   if (!e.present.insert(room).second) return;
-  if (++rooms[room].members[e.login] > 1)
+  auto& members = rooms[room].members;
+  if (++members[e.login] > 1)
     return; // another session of the same login is already there
+  if (members.size() > opts.presence_limit)
+    return; // a large room: presence is not broadcast
   chat_event ev{event_kind::join, 0, 0, room, e.login, "", "", ""};
   batch.messages.push_back(
       {room_exchange(room), "", protocol::render_event(ev)});
@@ -319,6 +327,8 @@ void registry_state::leave(session_entry& e, const std::string& room,
   if (i == members.end() || --i->second > 0)
     return; // the login is still there through another session
   members.erase(i);
+  if (members.size() >= opts.presence_limit)
+    return; // a large room: presence is not broadcast
   chat_event ev{event_kind::leave, 0, 0, room, e.login, "", reason, ""};
   batch.messages.push_back(
       {room_exchange(room), "", protocol::render_event(ev)});
@@ -465,7 +475,13 @@ void registry_state::welcome(session_entry& e) {
   w.resumed = !e.since.empty();
   for (auto& room_name : e.rooms) {
     auto& room = rooms[room_name];
-    w.users[room_name] = presence(room_name);
+    // Large rooms list only the first presence-limit members.
+    auto& listed = w.users[room_name];
+    for (auto& [member, count] : room.members) {
+      if (listed.size() >= opts.presence_limit) break;
+      listed.push_back(member);
+    }
+    w.counts[room_name] = room.members.size();
     auto& hist = w.history[room_name];
     auto since = e.since.find(room_name);
     if (since == e.since.end()) {
@@ -661,7 +677,8 @@ void registry_state::on_event(const delivery& d) {
       remember(r, ev);
     } else if (event == "snapshot") {
       peers.insert(origin);
-      if (j.at("for").get<std::string>() == opts.id) apply_snapshot(d.body);
+      auto target = j.at("for").get<std::string>();
+      if (target == opts.id || target == "*") apply_snapshot(d.body);
     }
   } catch (const std::exception& e) {
     CHATRELAY_LOG(warning, component, "bad relay event ignored: " << e.what());

@@ -108,7 +108,9 @@ private:
     s_.live_fd_ = fd_;
     // Bound every handshake step and RPC: a peer that accepts but never
     // answers must not hang the session.
-    timeval rpc_timeout{5, 0};
+    // Generous: a broker under load can take seconds to answer a declare,
+    // and a timeout drops the connection.
+    timeval rpc_timeout{30, 0};
     amqp_set_handshake_timeout(conn_, &rpc_timeout);
     amqp_set_rpc_timeout(conn_, &rpc_timeout);
     login();
@@ -131,8 +133,7 @@ public:
       } else if (chat_held_ && !login_held_) {
         try_acquire_login();
       }
-      for (auto& cmd : s_.take_commands())
-        execute(std::move(cmd));
+      run_commands(s_.take_commands());
       flush_backlog();
       read_frames();
       amqp_maybe_release_buffers(conn_);
@@ -297,6 +298,103 @@ private:
 
   // -- commands ---------------------------------------------------------------
 
+  static bool is_admin(const command& cmd) {
+    return !std::holds_alternative<publish_batch>(cmd);
+  }
+
+  /// Runs commands in order; consecutive queue operations go to the broker
+  /// as one pipelined group (see run_admin_group).
+  void run_commands(std::deque<command> cmds) {
+    std::vector<command> group;
+    for (auto& cmd : cmds) {
+      if (is_admin(cmd)) {
+        group.push_back(std::move(cmd));
+        continue;
+      }
+      if (!group.empty()) run_admin_group(group);
+      execute(std::move(cmd));
+    }
+    if (!group.empty()) run_admin_group(group);
+  }
+
+  /// Declares, binds, unbinds and deletes without waiting for each answer
+  /// (one round trip each would cap logins at a few hundred per second),
+  /// then waits once. Should any of them fail, the channel is closed: reopen
+  /// it and redo the group one by one to learn which failed.
+  void run_admin_group(std::vector<command>& group) {
+    for (auto& cmd : group)
+      if (auto* d = std::get_if<declare_cmd>(&cmd))
+        for (auto& ex : d->binding.exchanges)
+          declare_exchange(ex); // cached; keeps the pipeline free of them
+    for (auto& cmd : group)
+      std::visit([this](auto& x) { send_nowait(x); }, cmd);
+    amqp_basic_qos(conn_, admin_channel, 0, 0, 0); // the barrier
+    if (check_rpc(amqp_get_rpc_reply(conn_), "admin barrier", admin_channel)) {
+      for (auto& cmd : group)
+        if (auto* d = std::get_if<declare_cmd>(&cmd))
+          s_.callbacks_.on_done(d->request, true);
+    } else {
+      reopen_admin();
+      for (auto& cmd : group)
+        execute(std::move(cmd));
+    }
+    group.clear();
+  }
+
+  void send(amqp_method_number_t id, void* method) {
+    if (auto rc = amqp_send_method(conn_, admin_channel, id, method);
+        rc != AMQP_STATUS_OK) {
+      broken_ = true;
+      throw connection_lost(std::string{"sending a queue operation: "} +
+                            amqp_error_string2(rc));
+    }
+  }
+
+  void send_nowait(publish_batch&) {
+    // Never in an admin group.
+  }
+
+  void send_nowait(declare_cmd& cmd) {
+    amqp_queue_declare_t m{};
+    m.queue = bytes(cmd.binding.queue);
+    m.durable = 1;
+    m.nowait = 1;
+    m.arguments = expires_args();
+    send(AMQP_QUEUE_DECLARE_METHOD, &m);
+    for (auto& ex : cmd.binding.exchanges) {
+      amqp_queue_bind_t b{};
+      b.queue = bytes(cmd.binding.queue);
+      b.exchange = bytes(ex);
+      b.routing_key = amqp_empty_bytes;
+      b.nowait = 1;
+      b.arguments = amqp_empty_table;
+      send(AMQP_QUEUE_BIND_METHOD, &b);
+    }
+  }
+
+  void send_nowait(unbind_cmd& cmd) {
+    // queue.unbind has no nowait flag in AMQP 0-9-1: it waits.
+    run(cmd);
+  }
+
+  void send_nowait(delete_cmd& cmd) {
+    amqp_queue_delete_t m{};
+    m.queue = bytes(cmd.queue);
+    m.nowait = 1;
+    send(AMQP_QUEUE_DELETE_METHOD, &m);
+  }
+
+  /// The arguments of every user queue: it expires when unused.
+  amqp_table_t expires_args() {
+    expires_entry_.key = amqp_cstring_bytes("x-expires");
+    expires_entry_.value.kind = AMQP_FIELD_KIND_I64;
+    expires_entry_.value.value.i64 =
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            s_.opts_.queue_expiry)
+            .count();
+    return amqp_table_t{1, &expires_entry_};
+  }
+
   void execute(command&& cmd) {
     std::visit([this](auto& x) { run(x); }, cmd);
   }
@@ -346,15 +444,8 @@ private:
   }
 
   bool declare_user_queue(const queue_binding& b) {
-    amqp_table_entry_t args[1];
-    args[0].key = amqp_cstring_bytes("x-expires");
-    args[0].value.kind = AMQP_FIELD_KIND_I64;
-    args[0].value.value.i64 =
-        std::chrono::duration_cast<std::chrono::milliseconds>(
-            s_.opts_.queue_expiry)
-            .count();
     amqp_queue_declare(conn_, admin_channel, bytes(b.queue), 0, 1, 0, 0,
-                       amqp_table_t{1, args});
+                       expires_args());
     if (!check_rpc(amqp_get_rpc_reply(conn_), "queue.declare " + b.queue,
                    admin_channel)) {
       reopen_admin();
@@ -572,6 +663,7 @@ private:
   bool chat_held_ = false;
   bool login_held_ = false;
   std::string last_error_;
+  amqp_table_entry_t expires_entry_{};
   std::unordered_set<std::string> declared_exchanges_;
   std::deque<publish_batch> backlog_;
   uint64_t next_seq_ = 1;

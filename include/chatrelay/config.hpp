@@ -38,6 +38,8 @@ inline caf::config_option_adder& add_options(caf::config_option_adder& adder,
       .add(o.default_room, "default-room", "room of clients that name none")
       .add(o.history_size, "history-size",
            "messages kept per room for welcome and resume (0 = off)")
+      .add(o.presence_limit, "presence-limit",
+           "rooms larger than this get no join/leave broadcast")
       .add(o.keepalive_timeout, "keepalive-timeout",
            "a user silent this long is logged out")
       .add(o.max_message_size, "max-message-size",

@@ -18,7 +18,7 @@ constexpr const char* user = "guest";
 constexpr const char* password = "guest";
 constexpr auto heartbeat = 10s;
 /// Deliveries of `login`/`chat` in flight (AMQP prefetch): bounds memory.
-constexpr size_t max_in_flight = 256;
+constexpr size_t max_in_flight = 1024;
 /// First and last delay between connection attempts.
 constexpr auto min_backoff = 100ms;
 constexpr auto max_backoff = 5s;
@@ -35,6 +35,9 @@ constexpr auto queue_expiry = 300s;
 namespace chat {
 constexpr const char* default_room = "main";
 constexpr size_t history_size = 100;
+/// Presence is broadcast in rooms up to this size: every join/leave costs one
+/// delivery per member, so larger rooms would grow quadratically.
+constexpr size_t presence_limit = 100;
 constexpr auto keepalive_timeout = 60s;
 constexpr size_t max_message_size = 16384;
 constexpr size_t rate_limit = 10; // messages per second

@@ -35,6 +35,9 @@ struct relay_options {
   caf::timespan queue_expiry = defaults::topology::queue_expiry;
   std::string default_room = defaults::chat::default_room;
   size_t history_size = defaults::chat::history_size;
+  /// Rooms with more members are "large": no join/leave broadcast, and the
+  /// welcome lists only this many members (plus the count).
+  size_t presence_limit = defaults::chat::presence_limit;
   caf::timespan keepalive_timeout = defaults::chat::keepalive_timeout;
   size_t max_message_size = defaults::chat::max_message_size;
   size_t rate_limit = defaults::chat::rate_limit; ///< messages per second

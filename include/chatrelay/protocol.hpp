@@ -84,6 +84,7 @@ struct welcome {
   std::string token;
   std::vector<std::string> rooms;
   std::map<std::string, std::vector<std::string>> users; ///< per room
+  std::map<std::string, size_t> counts; ///< members online per room
   std::map<std::string, std::vector<chat_event>> history;
   bool resumed = false;
 };

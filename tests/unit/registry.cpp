@@ -438,6 +438,25 @@ CAF_TEST(a standby mirrors logins and takes over their queues) {
   CAF_CHECK_EQUAL(f.in_room("main", "message").size(), 1u);
 }
 
+CAF_TEST(a new active relay hands its state to every standby) {
+  login("alice");
+  // Becoming active again (e.g. after a reconnect) broadcasts a snapshot.
+  caf::anon_send(reg, role_atom::value, relay_role::disconnected, uint64_t{1});
+  caf::anon_send(reg, role_atom::value, relay_role::active, uint64_t{2});
+  sched.run();
+  auto events = parse_all(log->bodies("chat.relay.events"));
+  auto snap = std::find_if(events.rbegin(), events.rend(), [](const json& j) {
+    return j["event"] == "snapshot";
+  });
+  CAF_REQUIRE(snap != events.rend());
+  CAF_CHECK_EQUAL((*snap)["for"], "*");
+  // A standby that missed everything adopts it.
+  fixture standby{default_options(), relay_role::standby};
+  (*snap)["origin"] = "other";
+  standby.deliver(delivery_source::events, snap->dump());
+  CAF_CHECK_EQUAL(standby.presence("main"), std::vector<std::string>{"alice"});
+}
+
 CAF_TEST(an observer sees every chat event) {
   std::vector<chat_event> seen;
   auto obs =
