@@ -186,9 +186,15 @@ void registry_state::on_stamp(chat_request& req, uint64_t tag, uint64_t gen) {
     return;
   }
   auto& room = rooms[req.room];
-  if (seen_cid(room, req.sender, req.cid)) {
+  if (auto* stamped = seen_cid(room, req.sender, req.cid)) {
+    // Seen before: a client's resend, or a redelivery after a failure that
+    // may have lost the first publish. Publish it again as it was (same id;
+    // clients drop what they already have), never stamp it twice.
     CHATRELAY_LOG(debug, component,
-                  "dropping duplicate cid " << req.cid << " of " << req.sender);
+                  "republishing cid " << req.cid << " of " << req.sender
+                                      << " as id " << stamped->id);
+    batch.messages.push_back(
+        {room_exchange(stamped->room), "", protocol::render_event(*stamped)});
     publish(std::move(batch));
     return;
   }
@@ -612,9 +618,12 @@ chat_event registry_state::stamp(chat_event ev) {
   return ev;
 }
 
-bool registry_state::seen_cid(room_state& r, const std::string& sender,
-                              const std::string& cid) const {
-  return !cid.empty() && r.recent_cids.count(sender + '\n' + cid) > 0;
+const chat_event* registry_state::seen_cid(const room_state& r,
+                                           const std::string& sender,
+                                           const std::string& cid) const {
+  if (cid.empty()) return nullptr;
+  auto i = r.recent.find(sender + '\n' + cid);
+  return i == r.recent.end() ? nullptr : &i->second;
 }
 
 void registry_state::remember(room_state& r, const chat_event& ev) {
@@ -625,9 +634,9 @@ void registry_state::remember(room_state& r, const chat_event& ev) {
   }
   if (ev.cid.empty()) return;
   auto key = ev.sender + '\n' + ev.cid;
-  if (r.recent_cids.insert(key).second) r.cid_order.push_back(std::move(key));
+  if (r.recent.emplace(key, ev).second) r.cid_order.push_back(std::move(key));
   while (r.cid_order.size() > std::max(min_cid_window, opts.history_size)) {
-    r.recent_cids.erase(r.cid_order.front());
+    r.recent.erase(r.cid_order.front());
     r.cid_order.pop_front();
   }
 }

@@ -41,7 +41,9 @@ struct room_state {
   uint64_t seq = 0;
   std::deque<chat_event> history;
   std::map<std::string, size_t> members; ///< login -> sessions present
-  std::unordered_set<std::string> recent_cids;
+  /// Recently stamped messages by "sender\ncid": a redelivered or resent
+  /// one is published again as it was (same id), never stamped twice.
+  std::unordered_map<std::string, chat_event> recent;
   std::deque<std::string> cid_order;
 };
 
@@ -116,8 +118,8 @@ private:
                            const std::string& room) const;
   chat_event stamp(chat_event ev);
   void broadcast(chat_event ev, publish_batch batch);
-  bool seen_cid(room_state& r, const std::string& sender,
-                const std::string& cid) const;
+  const chat_event* seen_cid(const room_state& r, const std::string& sender,
+                             const std::string& cid) const;
   void remember(room_state& r, const chat_event& ev);
 
   // -- replication ------------------------------------------------------------

@@ -467,7 +467,7 @@ export class ChatClient {
         clearTimeout(this.subTimer);
         this.subTimer = setTimeout(() => this.subscribeQueue(), this.opts.subscribeDelayMs);
       });
-      t.publish(this.loginDest, this.loginBody(), { 'content-type': 'application/json', receipt });
+      t.publish(this.loginDest, this.loginBody(), { 'content-type': 'application/json', persistent: 'true', receipt });
     } catch (e) {
       this.log(`login send failed: ${String(e)}`);
     }
@@ -561,7 +561,7 @@ export class ChatClient {
         this.recent.set(e.cid, cur);
         if (this.recent.size > 200) this.recent.delete(this.recent.keys().next().value as string);
       });
-      t.publish(this.chatDest, JSON.stringify(body), { 'content-type': 'application/json', receipt });
+      t.publish(this.chatDest, JSON.stringify(body), { 'content-type': 'application/json', persistent: 'true', receipt });
     } catch (err) {
       this.log(`send failed: ${String(err)}`);
     }
