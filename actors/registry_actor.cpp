@@ -796,9 +796,23 @@ void registry_state::ack(const delivery& d) {
 void registry_state::reject(const protocol::rejected& r, const delivery& d,
                             const std::string& queue) {
   metrics->count_error(r.error.code);
-  CHATRELAY_LOG(info, component,
-                "rejected " << to_string(d.source) << " body: " << r.error.code
-                            << " (" << r.error.reason << ")");
+  // One line per rejected body, but a flood must not flood the log: past
+  // max_rejection_logs per second only a count is logged.
+  auto now = self->clock().now();
+  if (now - log_window_start >= std::chrono::seconds(1)) {
+    if (logs_suppressed > 0)
+      CHATRELAY_LOG(warning, component,
+                    logs_suppressed << " more rejected bodies not logged "
+                                       "(see chat_relay_errors_total)");
+    log_window_start = now;
+    logs_in_window = logs_suppressed = 0;
+  }
+  if (logs_in_window++ < max_rejection_logs)
+    CHATRELAY_LOG(info, component,
+                  "rejected " << to_string(d.source) << " body: "
+                              << r.error.code << " (" << r.error.reason << ")");
+  else
+    ++logs_suppressed;
   auto batch = acking(d);
   if (!queue.empty())
     batch.messages.push_back(

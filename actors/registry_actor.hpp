@@ -8,6 +8,8 @@
 #include "chatrelay/options.hpp"
 #include "chatrelay/protocol.hpp"
 
+#include <caf/actor_clock.hpp>
+
 #include <deque>
 #include <map>
 #include <memory>
@@ -67,6 +69,11 @@ struct registry_state {
   std::vector<observer_actor> observers;
   moderator_actor moderator;   ///< may be null
   std::set<std::string> peers; ///< other relays seen on the events exchange
+  // Rate limit of the log lines about rejected bodies.
+  static constexpr size_t max_rejection_logs = 20; ///< per second
+  caf::actor_clock::time_point log_window_start;
+  size_t logs_in_window = 0;
+  size_t logs_suppressed = 0;
 
   // -- entry points -----------------------------------------------------------
 

@@ -44,7 +44,7 @@ export CHROMIUM=/usr/bin/chromium CHROME_BIN=/usr/bin/chromium
 # Sanitizer settings (also for the sanitized daemon in integration-asan).
 ASAN_ENV=(
   "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$ROOT/tests/ubsan.supp"
-  "ASAN_OPTIONS=detect_leaks=1"
+  "ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=32"  # a small quarantine: the memory-bound suites measure RSS
 )
 TSAN_ENV=("TSAN_OPTIONS=suppressions=$ROOT/tests/tsan.supp:second_deadlock_stack=1")
 
