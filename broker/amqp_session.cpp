@@ -298,8 +298,11 @@ private:
 
   // -- commands ---------------------------------------------------------------
 
+  /// Queue operations that can go without waiting (queue.unbind has no
+  /// nowait flag in AMQP 0-9-1, so it runs on its own, between groups).
   static bool is_admin(const command& cmd) {
-    return !std::holds_alternative<publish_batch>(cmd);
+    return std::holds_alternative<declare_cmd>(cmd) ||
+           std::holds_alternative<delete_cmd>(cmd);
   }
 
   /// Runs commands in order; consecutive queue operations go to the broker
@@ -350,9 +353,9 @@ private:
     }
   }
 
-  void send_nowait(publish_batch&) {
-    // Never in an admin group.
-  }
+  /// Publishes and unbinds are never in an admin group (see is_admin).
+  template <class Command>
+  void send_nowait(Command&) {}
 
   void send_nowait(declare_cmd& cmd) {
     amqp_queue_declare_t m{};
@@ -370,11 +373,6 @@ private:
       b.arguments = amqp_empty_table;
       send(AMQP_QUEUE_BIND_METHOD, &b);
     }
-  }
-
-  void send_nowait(unbind_cmd& cmd) {
-    // queue.unbind has no nowait flag in AMQP 0-9-1: it waits.
-    run(cmd);
   }
 
   void send_nowait(delete_cmd& cmd) {
