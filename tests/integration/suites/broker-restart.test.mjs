@@ -370,6 +370,10 @@ describe('broker killed (kill -9) and restarted during traffic', { timeout: 3000
     }
     const tDelivered = Date.now();
     await sleep(2000); // late duplicates
+    // When the stream finished before the kill, the relay may still be in its
+    // backoff (up to 5 s): give it the time to come back before judging.
+    await relay.waitReady({ timeout: 15000 }).catch(() => {});
+    await sleep(300); // let the poller see it
     polling = false;
     await poller;
 
