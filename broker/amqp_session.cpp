@@ -93,7 +93,7 @@ public:
     try {
       open(addr);
     } catch (...) {
-      s_.live_fd_ = -1;
+      s_.set_live_fd(-1);
       amqp_destroy_connection(conn_);
       throw;
     }
@@ -102,7 +102,9 @@ public:
   ~connection() {
     // Best effort: a broken socket makes this fail quickly.
     if (!broken_) amqp_connection_close(conn_, AMQP_REPLY_SUCCESS);
-    s_.live_fd_ = -1;
+    // Unregistered before the socket is closed: stop() must never shut down
+    // a descriptor number the process has since reused.
+    s_.set_live_fd(-1);
     amqp_destroy_connection(conn_);
   }
 
@@ -117,7 +119,7 @@ private:
       throw connection_lost(std::string{"cannot connect: "} +
                             amqp_error_string2(rc));
     fd_ = amqp_socket_get_sockfd(sock);
-    s_.live_fd_ = fd_;
+    s_.set_live_fd(fd_);
     // Bound every handshake step and RPC: a peer that accepts but never
     // answers must not hang the session.
     // Generous: a broker under load can take seconds to answer a declare,
@@ -143,7 +145,9 @@ public:
       } else if (chat_held_ && !login_held_) {
         try_acquire_login();
       }
-      run_commands(s_.take_commands());
+      // While the broker blocks publishing, batches wait in the backlog; past
+      // its bound the commands wait in the queue, and then submit() waits.
+      if (backlog_.size() < s_.max_commands_) run_commands(s_.take_commands());
       flush_backlog();
       read_frames();
       check_confirm_deadline();
@@ -229,8 +233,13 @@ private:
                     bytes(o.events_exchange), amqp_empty_bytes,
                     amqp_empty_table);
     check(amqp_get_rpc_reply(conn_), "queue.bind (events)");
+    // Acknowledged, with a prefetch: the broker holds what this relay has
+    // not taken yet, instead of pushing it all into the socket's buffers.
+    amqp_basic_qos(conn_, events_channel, 0,
+                   static_cast<uint16_t>(defaults::amqp::events_prefetch), 0);
+    check_rpc(amqp_get_rpc_reply(conn_), "basic.qos (events)", events_channel);
     amqp_basic_consume(conn_, events_channel, bytes(events_queue),
-                       amqp_cstring_bytes("events"), 0, 1, 1, amqp_empty_table);
+                       amqp_cstring_bytes("events"), 0, 0, 1, amqp_empty_table);
     check(amqp_get_rpc_reply(conn_), "basic.consume (events)");
   }
 
@@ -352,7 +361,7 @@ private:
     if (check_rpc(amqp_get_rpc_reply(conn_), "admin barrier", admin_channel)) {
       for (auto& cmd : group)
         if (auto* d = std::get_if<declare_cmd>(&cmd))
-          s_.callbacks_.on_done(d->request, true);
+          s_.answer(d->request, true);
     } else {
       reopen_admin();
       for (auto& cmd : group)
@@ -440,7 +449,7 @@ private:
 
   void run(declare_cmd& cmd) {
     bool ok = declare_user_queue(cmd.binding);
-    s_.callbacks_.on_done(cmd.request, ok);
+    s_.answer(cmd.request, ok);
   }
 
   void run(unbind_cmd& cmd) {
@@ -710,6 +719,8 @@ private:
     amqp_destroy_message(&msg);
     if (out.redelivered) s_.metrics_->redeliveries.Increment();
     s_.callbacks_.on_delivery(std::move(out));
+    if (ch == events_channel)
+      amqp_basic_ack(conn_, events_channel, d.delivery_tag, 0);
   }
 
   amqp_session& s_;
@@ -733,9 +744,9 @@ private:
 
 amqp_session::amqp_session(relay_options opts,
                            std::shared_ptr<relay_metrics> metrics,
-                           session_callbacks callbacks)
+                           session_callbacks callbacks, size_t max_commands)
     : opts_(std::move(opts)), metrics_(std::move(metrics)),
-      callbacks_(std::move(callbacks)) {
+      callbacks_(std::move(callbacks)), max_commands_(max_commands) {
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw std::runtime_error("eventfd failed");
 }
@@ -750,7 +761,11 @@ void amqp_session::start() {
 }
 
 void amqp_session::stop() {
-  stopping_ = true;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    stopping_ = true;
+  }
+  room_.notify_all();
   wake();
   if (!thread_.joinable()) return;
   // Give the thread a moment to close the connection politely; then break
@@ -758,20 +773,45 @@ void amqp_session::stop() {
   for (int i = 0; i < 50 && !finished_; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   if (!finished_) {
-    if (auto fd = live_fd_.load(); fd >= 0) ::shutdown(fd, SHUT_RDWR);
+    std::lock_guard<std::mutex> guard{fd_mtx_};
+    if (live_fd_ >= 0) ::shutdown(live_fd_, SHUT_RDWR);
   }
   thread_.join();
+}
+
+void amqp_session::set_live_fd(int fd) {
+  std::lock_guard<std::mutex> guard{fd_mtx_};
+  live_fd_ = fd;
 }
 
 void amqp_session::submit(command cmd) {
   bool was_empty;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::unique_lock<std::mutex> guard{mtx_};
+    // Back-pressure, not loss: a full queue makes the caller (the broker
+    // actor, on a thread of its own) wait for the AMQP thread.
+    room_.wait(guard, [this] {
+      return commands_.size() < max_commands_ || stopping_ || finished_;
+    });
     was_empty = commands_.empty();
     commands_.push_back(std::move(cmd));
   }
   // The thread drains everything it finds, so one wake-up per batch suffices.
   if (was_empty) wake();
+}
+
+size_t amqp_session::queued() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return commands_.size();
+}
+
+void amqp_session::answer(uint64_t request, bool ok) {
+  if (unanswered_.erase(request) > 0) callbacks_.on_done(request, ok);
+}
+
+void amqp_session::answer_all(bool ok) {
+  for (auto request : std::exchange(unanswered_, {}))
+    callbacks_.on_done(request, ok);
 }
 
 void amqp_session::wake() {
@@ -790,23 +830,70 @@ bool amqp_session::wait_wakeup(std::chrono::milliseconds timeout) {
 }
 
 std::deque<command> amqp_session::take_commands() {
-  std::lock_guard<std::mutex> guard{mtx_};
-  return std::exchange(commands_, {});
+  std::deque<command> taken;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    taken = std::exchange(commands_, {});
+  }
+  room_.notify_all();
+  // Every declaration taken is answered, also when the connection fails in
+  // the middle of its group (see answer_all).
+  for (auto& cmd : taken)
+    if (auto* d = std::get_if<declare_cmd>(&cmd))
+      unanswered_.insert(d->request);
+  return taken;
 }
 
 void amqp_session::run() {
   struct mark_finished {
-    std::atomic<bool>& flag;
-    ~mark_finished() { flag = true; }
-  } finished{finished_};
+    amqp_session& s;
+    ~mark_finished() {
+      {
+        std::lock_guard<std::mutex> guard{s.mtx_};
+        s.finished_ = true;
+      }
+      s.room_.notify_all();
+    }
+  } finished{*this};
   auto addresses = broker_addresses(opts_);
   auto backoff = std::chrono::duration_cast<std::chrono::milliseconds>(
       defaults::amqp::min_backoff);
   uint64_t generation = 0;
   size_t next_address = 0;
   while (!stopping_) {
-    auto& addr = addresses[next_address % addresses.size()];
     try {
+      serve_once(addresses[next_address % addresses.size()], generation,
+                 backoff);
+    } catch (const connection_lost& e) {
+      auto& addr = addresses[next_address % addresses.size()];
+      CHATRELAY_LOG(warning, component,
+                    addr.host << ":" << addr.port << ": " << e.what()
+                              << "; retrying in " << backoff.count() << " ms");
+      ++next_address;
+    } catch (const std::exception& e) {
+      // A bug or an exhausted resource must not terminate the process from
+      // this thread: drop the connection and start over, loudly.
+      CHATRELAY_LOG(error, component,
+                    "unexpected error, reconnecting: " << e.what());
+      ++next_address;
+    }
+    try {
+      connection_gone(generation);
+    } catch (const std::exception& e) {
+      CHATRELAY_LOG(error, component, "unexpected error: " << e.what());
+    }
+    if (stopping_) break;
+    wait_wakeup(backoff);
+    backoff = std::min(backoff * 2,
+                       std::chrono::duration_cast<std::chrono::milliseconds>(
+                           defaults::amqp::max_backoff));
+  }
+}
+
+void amqp_session::serve_once(const amqp_address& addr, uint64_t& generation,
+                              std::chrono::milliseconds& backoff) {
+  {
+    {
       connection conn{*this, addr, generation + 1};
       ++generation;
       if (generation > 1) metrics_->reconnects.Increment();
@@ -818,25 +905,20 @@ void amqp_session::run() {
                                     << " as standby");
       callbacks_.on_role(relay_role::standby, generation);
       conn.serve();
-    } catch (const connection_lost& e) {
-      CHATRELAY_LOG(warning, component,
-                    addr.host << ":" << addr.port << ": " << e.what()
-                              << "; retrying in " << backoff.count() << " ms");
-      ++next_address;
     }
-    metrics_->connected.Set(0);
-    callbacks_.on_role(relay_role::disconnected, generation);
-    // Commands for the lost connection: acks are void (the broker redelivers),
-    // queue declarations are redone by the registry when it becomes active.
-    for (auto& cmd : take_commands())
-      if (auto* d = std::get_if<declare_cmd>(&cmd))
-        callbacks_.on_done(d->request, false);
-    if (stopping_) break;
-    wait_wakeup(backoff);
-    backoff = std::min(backoff * 2,
-                       std::chrono::duration_cast<std::chrono::milliseconds>(
-                           defaults::amqp::max_backoff));
   }
+}
+
+void amqp_session::connection_gone(uint64_t generation) {
+  metrics_->connected.Set(0);
+  metrics_->stalled.Set(0);
+  // Commands for the lost connection: acks are void (the broker redelivers),
+  // queue declarations are redone by the registry when it becomes active.
+  // Every declaration taken so far gets its answer, even one whose group the
+  // failure interrupted: its requester may wait without a timeout.
+  take_commands();
+  answer_all(false);
+  callbacks_.on_role(relay_role::disconnected, generation);
 }
 
 } // namespace chatrelay::broker
