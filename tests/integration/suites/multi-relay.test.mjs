@@ -104,6 +104,7 @@ describe('three relays on the same queues', () => {
     for (const r of relays) if (!r.running) await r.restart({ wait: 'healthz' });
     const { relay: victim } = await waitActive();
     const sender = users[0];
+    const dmFrom = users[1];
     const tag = rid(3);
     const N = 1000;
     const KILL_AT = 400;
@@ -115,6 +116,7 @@ describe('three relays on the same queues', () => {
         killedAt = Date.now();
       }
       await sender.send(`stream-${tag}-${i}`, { cid: cidOf(i) });
+      if (i % 50 === 0) await dmFrom.send(`dm-${tag}-${i}`, { to: sender.name, cid: `d${tag}-${i}` }); // direct ids across the failover too
       if (i % 25 === 24) await sleep(20); // ~ 600-800 msgs/s overall, leave CPU to the relays
     }
     const sentDone = Date.now();
@@ -139,6 +141,15 @@ describe('three relays on the same queues', () => {
     console.log(`[multi-relay] ${line}\n[multi-relay] ${lines.join('\n[multi-relay] ')}`);
     assert.deepEqual(failures, [], 'every user sees every confirmed message exactly once (by sender, cid), ids increasing, one stamp per message');
     assert.ok(newActive, 'a stand-by took over');
+    // direct messages: the same promise (ids unique and increasing for each user across the failover)
+    const isDm = (e) => e.type === 'direct' && typeof e.cid === 'string' && e.cid.startsWith(`d${tag}-`);
+    const dms = Array.from({ length: N / 50 }, (_, k) => msgKey({ sender: dmFrom.name, cid: `d${tag}-${k * 50}` }));
+    const pair = [sender, dmFrom];
+    await settle({ users: pair, isOurs: isDm, expected: dms, maxMs: 10000, quietMs: 500 });
+    const dm = checkExactlyOnce({ users: pair, isOurs: isDm, confirmed: dms });
+    for (const r of dm.lines) t.diagnostic(`direct: ${r}`);
+    console.log(`[multi-relay] direct: ${dm.lines.join('; ')}${dm.failures.length ? `; FAILURES: ${dm.failures.slice(0, 4).join('; ')}` : ''}`);
+    assert.deepEqual(dm.failures, [], 'every direct message exactly once to sender and recipient, ids unique and increasing across the failover');
     // users handled by the killed relay are still online
     const text = `after-kill-${tag}`;
     await users.at(-1).send(text);
