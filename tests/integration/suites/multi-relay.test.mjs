@@ -5,6 +5,7 @@ import { useSuite } from '../lib/harness.mjs';
 import { rid } from '../lib/client.mjs';
 import { sleep } from '../lib/relay.mjs';
 import { checkExactlyOnce, msgKey, settle } from '../lib/invariants.mjs';
+import { waitActive as waitActiveOf } from '../lib/failover.mjs';
 
 const ctx = useSuite('multi');
 const OPTS = { failover: '1s', 'history-size': 100 };
@@ -18,18 +19,7 @@ describe('three relays on the same queues', () => {
     try { return (await r.metric('chat_relay_connected')) >= 1; } catch { return false; }
   }
 
-  /** Wait until exactly one running relay is active; returns it and the time it took. */
-  async function waitActive(timeout = 15000) {
-    const t0 = Date.now();
-    let act = [];
-    while (Date.now() - t0 < timeout) {
-      act = [];
-      for (const r of relays) if (r.running && (await r.isActive())) act.push(r);
-      if (act.length === 1) return { relay: act[0], ms: Date.now() - t0 };
-      await sleep(100);
-    }
-    throw new Error(`expected exactly one active relay, got ${act.map((r) => r.id).join(',') || 'none'}`);
-  }
+  const waitActive = (timeout) => waitActiveOf(relays, timeout);
 
   before(async () => {
     relays.push(await ctx.start('multi', { ...OPTS, id: 'it-multi-r1' }));

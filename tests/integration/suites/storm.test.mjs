@@ -16,6 +16,7 @@ import { useSuite } from '../lib/harness.mjs';
 import { queueBindings, listNames } from '../lib/broker.mjs';
 import { sleep } from '../lib/relay.mjs';
 import { checkExactlyOnce, msgKey, settle } from '../lib/invariants.mjs';
+import { waitActive } from '../lib/failover.mjs';
 
 const SEED = Number(process.env.STORM_SEED || Math.floor(Math.random() * 2 ** 31));
 const CLIENTS = Number(process.env.STORM_CLIENTS || 36);
@@ -58,18 +59,6 @@ describe(`storm: ${CLIENTS} clients, two relays killed and restarted (STORM_SEED
   const problems = []; // invariant failures found while storming (answers that never came)
   const faults = [];
   let stats = { logins: 0, relogins: 0, logouts: 0, pings: 0, chats: 0, directs: 0, bad: 0, resumes: 0 };
-
-  async function waitActive(timeout = 20000) {
-    const t0 = Date.now();
-    let act = [];
-    while (Date.now() - t0 < timeout) {
-      act = [];
-      for (const r of relays) if (r.running && (await r.isActive())) act.push(r);
-      if (act.length === 1) return act[0];
-      await sleep(100);
-    }
-    throw new Error(`expected exactly one active relay, got ${act.map((r) => r.id).join(',') || 'none'}`);
-  }
 
   before(async () => {
     console.log(`# storm seed ${SEED} (STORM_SEED=${SEED} reproduces the choices), ${CLIENTS} clients, ${STORM_MS} ms`);
@@ -217,7 +206,7 @@ describe(`storm: ${CLIENTS} clients, two relays killed and restarted (STORM_SEED
   }));
 
   test('afterwards: every relay alive, exactly one active', ctx.it(async () => {
-    await waitActive();
+    await waitActive(relays, 20000);
     for (const r of relays) {
       assert.ok(r.running, `${r.id} running`);
       assert.equal((await r.healthz()).status, 200, `${r.id} /healthz`);
