@@ -172,3 +172,12 @@ export async function peekQueue(name) {
     await conn.close().catch(() => {});
   }
 }
+
+/** Bindings of a queue from the management API ([{source, routing_key, ...}]), or null if it does not exist. */
+export async function queueBindings(name) {
+  try {
+    return await mgmt(`/queues/%2F/${encodeURIComponent(name)}/bindings`);
+  } catch {
+    return null;
+  }
+}

@@ -5,7 +5,8 @@
 // Midway the node's beam process is killed and restarted. The clients here behave like the client
 // library must: reconnect, re-consume (manual acks), and republish every unconfirmed message with
 // the same cid.
-// Asserts: every confirmed message reaches every user (deduplicated by cid; duplicates counted),
+// Asserts (lib/invariants.mjs): every confirmed message reaches every user exactly once after the
+// client's de-duplication by (sender, cid), ids increasing per room, a republished copy keeps its id;
 // /readyz is not 200 during the outage and 200 after, chat_relay_reconnects_total grew.
 // Prints sent/confirmed/delivered, duplicates, outage and reconnect times.
 import { describe, test, before, after } from 'node:test';
@@ -20,6 +21,7 @@ import { promisify } from 'node:util';
 import { useSuite } from '../lib/harness.mjs';
 import { rid } from '../lib/client.mjs';
 import { freePort, sleep } from '../lib/relay.mjs';
+import { checkExactlyOnce, msgKey, settle } from '../lib/invariants.mjs';
 
 const execFileP = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -359,17 +361,10 @@ describe('broker killed (kill -9) and restarted during traffic', { timeout: 3000
 
     const confirmedChat = cids.filter((c) => pub.confirmed.has(c));
     const isOurs = (e) => e.type === 'message' && typeof e.cid === 'string' && e.cid.startsWith(`rs-${tag}-`);
-    const deadline = Date.now() + 60000;
-    for (const u of users) {
-      for (;;) {
-        const have = new Set(u.events.filter(isOurs).map((e) => e.cid));
-        if (confirmedChat.every((c) => have.has(c))) break;
-        if (Date.now() > deadline) break;
-        await sleep(100);
-      }
-    }
+    const keyOf = (c) => msgKey({ sender: users[Number(c.slice(c.lastIndexOf('-') + 1)) % users.length].name, cid: c });
+    const confirmedKeys = confirmedChat.map(keyOf);
+    const settled = await settle({ users, isOurs, expected: confirmedKeys, maxMs: 60000, quietMs: 3000 });
     const tDelivered = Date.now();
-    await sleep(2000); // late duplicates
     // When the stream finished before the kill, the relay may still be in its
     // backoff (up to 5 s): give it the time to come back before judging.
     await relay.waitReady({ timeout: 15000 }).catch(() => {});
@@ -392,24 +387,19 @@ describe('broker killed (kill -9) and restarted during traffic', { timeout: 3000
       `relay: /readyz not 200 from ${firstDown ? firstDown.t - tKill : '?'} ms after the kill; 200 again ${outage} ms after the kill = ${afterBroker} ms after the broker accepted connections again (relay backoff caps at 5 s); chat_relay_reconnects_total ${reconnects0} -> ${reconnects1}`,
       `timing: sent in ${((tSent - t0) / 1000).toFixed(1)} s, all confirmed after ${((tConfirmed - t0) / 1000).toFixed(1)} s, delivered after ${((tDelivered - t0) / 1000).toFixed(1)} s`,
     ];
-    const failures = [];
+    const { failures, lines, stats } = checkExactlyOnce({ users, isOurs, confirmed: confirmedKeys, sent: cids.map(keyOf) });
+    report.push(`delivery: all confirmed arrived ${settled.allArrivedMs} ms after the last confirm, quiet after ${settled.settledMs} ms; ` +
+      `duplicates ${stats.duplicates} (re-stamped ${stats.restamped}), out of order ${stats.outOfOrder}, missing ${stats.missing}`);
+    report.push(...lines.map((l, i) => `${l}, consumer (re)attaches ${users[i].attaches}`));
     for (const u of users) {
-      const got = u.events.filter(isOurs);
-      const count = new Map();
-      for (const e of got) count.set(e.cid, (count.get(e.cid) ?? 0) + 1);
-      const missing = confirmedChat.filter((c) => !count.has(c));
-      const dups = [...count.values()].reduce((a, n) => a + (n - 1), 0);
-      const ids = new Map();
-      for (const e of got) { if (!ids.has(e.cid)) ids.set(e.cid, new Set()); ids.get(e.cid).add(e.id); }
-      const restamped = [...ids.values()].filter((x) => x.size > 1).length; // duplicate with a new relay id
-      const foreign = got.filter((e) => e._userId !== relay.options['amqp-user']).length;
-      report.push(`${u.name}: delivered ${count.size}/${confirmedChat.length} distinct, ${got.length} deliveries, ${dups} duplicates (dropped by cid; ${restamped} of them re-stamped with a new id), ${missing.length} missing, consumer (re)attaches ${u.attaches}, not from relay ${foreign}`);
-      if (missing.length) {
-        const log = relay.log().split('\n');
-        const about = (c) => log.filter((l) => l.includes(c)).map((l) => l.slice(0, 160)).join(' / ') || 'no log line';
-        failures.push(`${u.name} is missing ${missing.length} confirmed messages (${missing[0]} .. ${missing[missing.length - 1]}); relay log on ${missing[0]}: ${about(missing[0])}`);
-      }
+      const foreign = u.events.filter(isOurs).filter((e) => e._userId !== relay.options['amqp-user']).length;
       if (foreign) failures.push(`${u.name}: ${foreign} messages without the relay's user-id`);
+    }
+    if (stats.missing) {
+      const log = relay.log().split('\n');
+      const gone = confirmedChat.filter((c) => users.some((u) => !u.events.some((e) => isOurs(e) && e.cid === c)));
+      const about = (c) => log.filter((l) => l.includes(c)).map((l) => l.slice(0, 160)).join(' / ') || 'no log line';
+      failures.push(`relay log on ${gone[0]}: ${about(gone[0])}`);
     }
     for (const line of report) t.diagnostic(line);
     const relayLog = relay.log().split('\n').filter((l) => /amqp|broker|connect|reconnect|declare/i.test(l) && !/DEBUG/.test(l));
@@ -417,7 +407,7 @@ describe('broker killed (kill -9) and restarted during traffic', { timeout: 3000
     for (const l of relayLog.slice(-12)) t.diagnostic(`  ${l}`);
 
     assert.equal(confirmedChat.length, N, 'every message eventually confirmed (the client republishes unconfirmed ones)');
-    assert.deepEqual(failures, [], 'every confirmed message delivered to every user');
+    assert.deepEqual(failures, [], 'every confirmed message exactly once to every user (by sender, cid), ids increasing, one stamp per message');
     assert.ok(relay.running, 'relay still running');
     assert.ok(firstDown, '/readyz was not 200 during the outage');
     assert.ok(backUp, '/readyz 200 again after the broker came back');

@@ -5,8 +5,20 @@ import assert from 'node:assert/strict';
 import { useSuite, dupes } from '../lib/harness.mjs';
 import { rid } from '../lib/client.mjs';
 import { sleep } from '../lib/relay.mjs';
+import { queueInfo } from '../lib/broker.mjs';
 
 const ctx = useSuite('feat');
+
+/** Poll a passive declare until the queue no longer exists; true when it is gone within `timeout`. */
+async function queueGone(queue, timeout) {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    const st = await ctx.broker.checkQueue(queue);
+    if (!st.exists && st.code === 404) return true;
+    await sleep(100);
+  }
+  return false;
+}
 const K = 5;
 
 describe('rooms, direct messages, history, resume, cid, size (history-size=5)', () => {
@@ -198,10 +210,12 @@ describe('rooms, direct messages, history, resume, cid, size (history-size=5)', 
     await s1.send(`old-${t}`, { room: 'main', token: oldToken });
     await sleep(500);
     assert.equal(b.events.filter((e) => e.message === `old-${t}`).length, 0, 'old token chat not delivered');
-    const newQErr = s2.events.slice(from).some((e) => e.type === 'error' && e.code === 'bad_token');
-    const oldQErr = s1.events.some((e) => e.type === 'error' && e.code === 'bad_token');
-    const st = await ctx.broker.checkQueue(oldQ);
-    assert.ok(newQErr || oldQErr || !st.exists, 'old token rejected with bad_token');
+    assert.ok(s2.events.slice(from).some((e) => e.type === 'error' && e.code === 'bad_token'), 'the old token gets bad_token (in the online session\'s queue)');
+    // the old session is told why, then its queue is deleted
+    const told = s1.errors('duplicate_login');
+    assert.equal(told.length, 1, `the old session got duplicate_login once (got: ${JSON.stringify(s1.events.slice(-3))})`);
+    assert.ok(await queueGone(oldQ, 5000), `the old session's queue ${oldQ} is deleted`);
+    assert.equal(s1.events.filter((e) => e.type === 'message' && e.message === t).length, 0, 'nothing after the replace reaches the old queue');
     assert.equal(b.events.filter((e) => e.type === 'leave' && e.login === name && e.reason !== 'replaced').length, 0, 'no logout/timeout leave for a replace');
   }));
 });
@@ -230,6 +244,58 @@ describe('duplicate login policy reject', () => {
     await s1.waitFor((e) => e.message === t, 4000);
     assert.equal(s2.events.filter((e) => e.message === t).length, 0);
     assert.equal(o.events.filter((e) => e.type === 'leave' && e.login === name).length, 0, 'no leave for the first session');
+  }));
+});
+
+describe('duplicate login policy allow (tabs)', () => {
+  let relay;
+  before(async () => { relay = await ctx.start('feat-allow', { 'duplicate-login': 'allow' }); });
+
+  test('two sessions of one login: both welcomed, both get room and direct messages, one presence, logout of one keeps the other', ctx.it(async () => {
+    const name = `tab_${rid(2)}`;
+    const s1 = ctx.client(relay, name);
+    const s2 = ctx.client(relay, name);
+    const o = ctx.client(relay, `obs_${rid(2)}`);
+    await o.login(o.name);
+    const w1 = await s1.login(name);
+    const w2 = await s2.login(name);
+    assert.notEqual(s1.queue, s2.queue);
+    assert.notEqual(w1.token, w2.token, 'each session has its own token');
+    assert.equal(w2.users.main.filter((u) => u === name).length, 1, 'one presence in the second welcome');
+    await sleep(300);
+    assert.equal(o.events.filter((e) => e.type === 'join' && e.login === name).length, 1, 'one join for two sessions');
+    assert.equal(s1.errors().length + s2.errors().length, 0, 'no error to either session');
+    // room messages from someone else reach both sessions once
+    const t = `tabs-${rid(3)}`;
+    await o.send(t);
+    for (const s of [s1, s2]) {
+      await s.waitFor((e) => e.message === t, 4000, { what: `room message at ${s.queue}` });
+    }
+    // each session chats with its own token
+    await s1.send(`${t}-from1`);
+    await s2.send(`${t}-from2`);
+    await o.waitFor((e) => e.message === `${t}-from1`, 4000);
+    await o.waitFor((e) => e.message === `${t}-from2`, 4000);
+    // a direct message reaches every session
+    await o.send(`${t}-dm`, { to: name });
+    for (const s of [s1, s2]) await s.waitFor((e) => e.type === 'direct' && e.message === `${t}-dm`, 4000, { what: 'direct' });
+    await sleep(300);
+    for (const s of [s1, s2]) {
+      for (const x of [t, `${t}-from1`, `${t}-from2`, `${t}-dm`]) assert.equal(s.events.filter((e) => e.message === x).length, 1, `${s.queue}: ${x} once`);
+    }
+    // logout of one session: its queue goes, the other stays online and keeps receiving
+    const q1 = s1.queue;
+    await s1.logout();
+    assert.ok(await queueGone(q1, 5000), 'the logged-out session\'s queue is deleted');
+    const t2 = `after-${t}`;
+    await o.send(t2);
+    await s2.waitFor((e) => e.message === t2, 4000, { what: 'message after the other tab logged out' });
+    await s2.send(`${t2}-from2`);
+    await o.waitFor((e) => e.message === `${t2}-from2`, 4000);
+    assert.equal(o.events.filter((e) => e.type === 'leave' && e.login === name).length, 0, 'no leave while one session is online');
+    // the last session's logout ends the presence
+    await s2.logout();
+    await o.waitFor((e) => e.type === 'leave' && e.login === name, 4000, { what: 'leave after the last session' });
   }));
 });
 
@@ -292,6 +358,9 @@ describe('keep-alive (keepalive-timeout=1s)', () => {
     try {
       const leave = await obs.waitFor((e) => e.type === 'leave' && e.login === silent.name, 5000, { what: 'timeout leave' });
       assert.equal(leave.reason, 'timeout');
+      // expiry is a logout: the user's queue is deleted (passive declare: NOT_FOUND), not left to x-expires
+      assert.ok(await queueGone(silentQ, 5000), `the timed-out user's queue ${silentQ} is deleted`);
+      assert.equal(await queueInfo(silentQ), null, 'management API: no such queue');
       await sleep(1500);
       assert.equal(obs.events.filter((e) => e.type === 'leave' && e.login === pinger.name).length, 0, 'pinging user not logged out');
       const t = `alive-${rid(3)}`;
@@ -306,7 +375,6 @@ describe('keep-alive (keepalive-timeout=1s)', () => {
       await chatter.login(chatter.name);
       for (let i = 0; i < 8; i++) { await chatter.send(`chat-${i}-${t}`); await sleep(250); }
       assert.equal(obs.events.filter((e) => e.type === 'leave' && e.login === chatter.name).length, 0, 'chatting user stays');
-      void silentQ;
     } finally {
       stop = true;
       await Promise.all(loops);

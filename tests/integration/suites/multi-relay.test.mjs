@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { useSuite } from '../lib/harness.mjs';
 import { rid } from '../lib/client.mjs';
 import { sleep } from '../lib/relay.mjs';
+import { checkExactlyOnce, msgKey, settle } from '../lib/invariants.mjs';
+import { waitActive as waitActiveOf } from '../lib/failover.mjs';
 
 const ctx = useSuite('multi');
 const OPTS = { failover: '1s', 'history-size': 100 };
@@ -17,18 +19,7 @@ describe('three relays on the same queues', () => {
     try { return (await r.metric('chat_relay_connected')) >= 1; } catch { return false; }
   }
 
-  /** Wait until exactly one running relay is active; returns it and the time it took. */
-  async function waitActive(timeout = 15000) {
-    const t0 = Date.now();
-    let act = [];
-    while (Date.now() - t0 < timeout) {
-      act = [];
-      for (const r of relays) if (r.running && (await r.isActive())) act.push(r);
-      if (act.length === 1) return { relay: act[0], ms: Date.now() - t0 };
-      await sleep(100);
-    }
-    throw new Error(`expected exactly one active relay, got ${act.map((r) => r.id).join(',') || 'none'}`);
-  }
+  const waitActive = (timeout) => waitActiveOf(relays, timeout);
 
   before(async () => {
     relays.push(await ctx.start('multi', { ...OPTS, id: 'it-multi-r1' }));
@@ -86,29 +77,24 @@ describe('three relays on the same queues', () => {
     const sent = [];
     for (let k = 0; k < 5; k++) {
       for (const u of users) {
-        const text = `mr-${tag}-${u.name}-${k}`;
-        sent.push(text);
-        await u.send(text, { cid: `c${tag}${sent.length}` });
+        const cid = `c${tag}${sent.length}`;
+        sent.push(msgKey({ sender: u.name, cid }));
+        await u.send(`mr-${tag}-${u.name}-${k}`, { cid });
       }
     }
     const mine = (e) => e.type === 'message' && typeof e.message === 'string' && e.message.startsWith(`mr-${tag}-`);
-    const orders = [];
-    for (const u of users) {
-      await u.waitForCount(mine, sent.length, 10000, 'all messages');
-      await sleep(100);
-      const got = u.events.filter(mine).map((e) => e.message);
-      assert.equal(got.length, sent.length, `${u.name}: each message exactly once`);
-      assert.deepEqual([...got].sort(), [...sent].sort(), `${u.name}: all messages`);
-      orders.push(got);
-    }
-    for (let i = 1; i < orders.length; i++) assert.deepEqual(orders[i], orders[0], `${users[i].name} has the same order as ${users[0].name}`);
+    await settle({ users, isOurs: mine, expected: sent, maxMs: 10000, quietMs: 500 });
+    const { failures, lines } = checkExactlyOnce({ users, isOurs: mine, confirmed: sent });
+    for (const l of lines) t.diagnostic(l);
+    assert.deepEqual(failures, [], 'every message exactly once to every user, ids increasing, one stamp per message');
   }));
 
-  test('kill -9 of the active relay during a stream of 1000 messages: every user gets all 1000 by cid', ctx.it(async (t) => {
+  test('kill -9 of the active relay during a stream of 1000 messages: every user gets all 1000 exactly once, ids increasing', ctx.it(async (t) => {
     assert.ok(users.length >= 2, 'users from the previous test');
     for (const r of relays) if (!r.running) await r.restart({ wait: 'healthz' });
     const { relay: victim } = await waitActive();
     const sender = users[0];
+    const dmFrom = users[1];
     const tag = rid(3);
     const N = 1000;
     const KILL_AT = 400;
@@ -120,46 +106,40 @@ describe('three relays on the same queues', () => {
         killedAt = Date.now();
       }
       await sender.send(`stream-${tag}-${i}`, { cid: cidOf(i) });
+      if (i % 50 === 0) await dmFrom.send(`dm-${tag}-${i}`, { to: sender.name, cid: `d${tag}-${i}` }); // direct ids across the failover too
       if (i % 25 === 24) await sleep(20); // ~ 600-800 msgs/s overall, leave CPU to the relays
     }
     const sentDone = Date.now();
     const isStream = (e) => (e.type === 'message') && typeof e.cid === 'string' && e.cid.startsWith(`k${tag}-`);
-    const report = [];
-    let failures = [];
-    const deadline = Date.now() + 40000;
-    const orders = [];
-    for (const u of users) {
-      let uniq = new Set();
-      while (Date.now() < deadline) {
-        uniq = new Set(u.events.filter(isStream).map((e) => e.cid));
-        if (uniq.size >= N) break;
-        await sleep(200);
-      }
-      const evs = u.events.filter(isStream);
-      const counts = new Map();
-      for (const e of evs) counts.set(e.cid, (counts.get(e.cid) ?? 0) + 1);
-      const dups = [...counts].filter(([, n]) => n > 1).length;
-      const missing = [];
-      for (let i = 0; i < N; i++) if (!counts.has(cidOf(i))) missing.push(i);
-      // takeover: largest gap between consecutive arrivals after the kill
-      const times = evs.map((e) => e._at).filter((x) => x >= killedAt - 1000);
+    // every publish above waited for the broker's confirm: all N are confirmed
+    const confirmed = Array.from({ length: N }, (_, i) => msgKey({ sender: sender.name, cid: cidOf(i) }));
+    const st = await settle({ users, isOurs: isStream, expected: confirmed, maxMs: 40000, quietMs: 3000 });
+    const { failures, lines, stats } = checkExactlyOnce({ users, isOurs: isStream, confirmed });
+    // takeover: largest gap between consecutive arrivals after the kill
+    const gaps = users.map((u) => {
+      const times = u.events.filter(isStream).map((e) => e._at).filter((x) => x >= killedAt - 1000);
       let gap = 0;
       for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i] - times[i - 1]);
-      report.push(`${u.name}: unique ${counts.size}/${N}, duplicates ${dups}, missing ${missing.length}${missing.length ? ` (${missing.slice(0, 10).join(',')}...)` : ''}, max delivery gap after kill ${gap} ms`);
-      if (missing.length) failures.push(`${u.name} missing ${missing.length}`);
-      const first = [];
-      const seen = new Set();
-      for (const e of evs) if (!seen.has(e.cid)) { seen.add(e.cid); first.push(e.cid); }
-      orders.push(first);
-    }
+      return gap;
+    });
     const newActive = await waitActive(5000).catch(() => null);
-    const line = `kill -9 ${victim.id} at message ${KILL_AT}; sending took ${sentDone - killedAt} ms after the kill; new active: ${newActive?.relay.id ?? 'NONE'}`;
+    const line = `kill -9 ${victim.id} at message ${KILL_AT}; sending took ${sentDone - killedAt} ms after the kill; ` +
+      `all arrived ${st.allArrivedMs} ms after, quiet ${st.settledMs} ms after; max delivery gap after kill ${Math.max(...gaps)} ms; ` +
+      `new active: ${newActive?.relay.id ?? 'NONE'}; duplicates ${stats.duplicates}, re-stamped ${stats.restamped}, out of order ${stats.outOfOrder}, missing ${stats.missing}`;
     t.diagnostic(line);
-    for (const r of report) t.diagnostic(r);
-    console.log(`[multi-relay] ${line}\n[multi-relay] ${report.join('\n[multi-relay] ')}`);
-    assert.deepEqual(failures, [], 'every user receives every cid at least once');
-    for (let i = 1; i < orders.length; i++) assert.deepEqual(orders[i], orders[0], `${users[i].name} sees the order of ${users[0].name}`);
+    for (const r of lines) t.diagnostic(r);
+    console.log(`[multi-relay] ${line}\n[multi-relay] ${lines.join('\n[multi-relay] ')}`);
+    assert.deepEqual(failures, [], 'every user sees every confirmed message exactly once (by sender, cid), ids increasing, one stamp per message');
     assert.ok(newActive, 'a stand-by took over');
+    // direct messages: the same promise (ids unique and increasing for each user across the failover)
+    const isDm = (e) => e.type === 'direct' && typeof e.cid === 'string' && e.cid.startsWith(`d${tag}-`);
+    const dms = Array.from({ length: N / 50 }, (_, k) => msgKey({ sender: dmFrom.name, cid: `d${tag}-${k * 50}` }));
+    const pair = [sender, dmFrom];
+    await settle({ users: pair, isOurs: isDm, expected: dms, maxMs: 10000, quietMs: 500 });
+    const dm = checkExactlyOnce({ users: pair, isOurs: isDm, confirmed: dms });
+    for (const r of dm.lines) t.diagnostic(`direct: ${r}`);
+    console.log(`[multi-relay] direct: ${dm.lines.join('; ')}${dm.failures.length ? `; FAILURES: ${dm.failures.slice(0, 4).join('; ')}` : ''}`);
+    assert.deepEqual(dm.failures, [], 'every direct message exactly once to sender and recipient, ids unique and increasing across the failover');
     // users handled by the killed relay are still online
     const text = `after-kill-${tag}`;
     await users.at(-1).send(text);
