@@ -83,7 +83,7 @@ describe('App', () => {
     expect(broker.logins()).toHaveLength(1);
   });
 
-  it('renders messages as text, marks own and direct messages, and system lines', async () => {
+  it('renders messages as text, marks own messages and system lines; a direct message is its own conversation', async () => {
     const { broker, clients } = renderApp();
     await loginAs('alice');
     const q = clients[0].queueName;
@@ -95,13 +95,23 @@ describe('App', () => {
     const list = screen.getByTestId('message-list');
     expect(list.querySelector('b')).toBeNull();
     expect(list.querySelector('script')).toBeNull();
-    const msgs = screen.getAllByTestId('message');
+    let msgs = screen.getAllByTestId('message');
+    expect(msgs).toHaveLength(1); // the direct message is not in the room
     expect(within(msgs[0]).getByTestId('message-text').textContent).toBe('<script>alert(1)</script><b>x</b>');
     expect(msgs[0].dataset.own).toBe('false');
-    expect(msgs[1].dataset.kind).toBe('direct');
-    expect(within(msgs[1]).getByTestId('message-direct').textContent).toMatch(/direct/);
     expect(screen.getAllByTestId('system-line').map((s) => s.textContent)).toEqual(['bob joined']);
     expect(screen.getAllByTestId('user').map((u) => u.dataset.user)).toEqual(['alice', 'bob']);
+    // the conversation with bob, unread
+    const dm = screen.getByTestId('dm');
+    expect(dm.dataset.peer).toBe('bob');
+    expect(within(dm).getByTestId('unread').textContent).toBe('1');
+    fireEvent.click(within(dm).getByTestId('dm-button'));
+    expect(screen.getByTestId('conv-title').textContent).toBe('@bob');
+    msgs = screen.getAllByTestId('message');
+    expect(msgs.map((m) => m.dataset.kind)).toEqual(['direct']);
+    expect(within(msgs[0]).getByTestId('message-text').textContent).toBe('secret');
+    expect(within(dm).queryByTestId('unread')).toBeNull();
+    fireEvent.click(screen.getAllByTestId('room-button')[0]);
     await act(async () => {
       broker.deliver(q, { v: 1, type: 'leave', room: 'main', login: 'bob', reason: 'timeout' });
     });
@@ -144,13 +154,15 @@ describe('App', () => {
       broker.deliver(clients[0].queueName, { v: 1, type: 'join', room: 'main', login: 'bob' });
     });
     fireEvent.click(screen.getByRole('button', { name: 'Send a direct message to bob' }));
-    expect((screen.getByLabelText('Recipient') as HTMLSelectElement).value).toBe('bob');
-    const input = screen.getByLabelText('Message');
+    expect(screen.getByTestId('conv-title').textContent).toBe('@bob');
+    const input = screen.getByLabelText('Message') as HTMLTextAreaElement;
+    expect(input.placeholder).toMatch(/@bob/);
     fireEvent.change(input, { target: { value: 'hi bob' } });
     fireEvent.click(screen.getByTestId('composer-send'));
     await tick(5);
-    expect(broker.chats()[0]).toMatchObject({ to: 'bob', message: 'hi bob' });
-    expect(screen.getAllByTestId('message')[0].dataset.kind).toBe('direct');
+    expect(broker.chats()[0]).toMatchObject({ to: 'bob', message: 'hi bob', room: 'main' });
+    expect(screen.getAllByTestId('message').map((m) => m.dataset.kind)).toEqual(['direct']);
+    expect(screen.getAllByTestId('dm').map((d) => d.dataset.peer)).toEqual(['bob']);
   });
 
   it('shows relay errors in a dismissible banner', async () => {
@@ -177,21 +189,60 @@ describe('App', () => {
     expect(screen.getByTestId('state-badge').dataset.state).toBe('online');
   });
 
-  it('has a room selector when several rooms were joined', async () => {
+  it('lists the rooms with unread counts; a room shows only its own messages', async () => {
     const { broker, clients } = renderApp();
     await loginAs('alice', 'main, dev');
-    const sel = screen.getByLabelText('Room') as HTMLSelectElement;
-    expect([...sel.options].map((o) => o.value)).toEqual(['main', 'dev']);
+    expect(screen.getAllByTestId('room').map((r) => r.dataset.room)).toEqual(['main', 'dev']);
+    expect(screen.getByTestId('conv-title').textContent).toBe('#main');
     await act(async () => {
       broker.deliver(clients[0].queueName, { v: 1, type: 'message', id: 1, ts: 1, room: 'dev', sender: 'bob', message: 'in dev' });
+      broker.deliver(clients[0].queueName, { v: 1, type: 'message', id: 2, ts: 2, room: 'dev', sender: 'bob', message: 'again' });
     });
     expect(screen.queryAllByTestId('message')).toHaveLength(0);
-    fireEvent.change(sel, { target: { value: 'dev' } });
-    expect(screen.getAllByTestId('message')[0].textContent).toMatch(/in dev/);
+    const dev = screen.getAllByTestId('room')[1];
+    expect(within(dev).getByTestId('unread').textContent).toBe('2');
+    expect(within(dev).getByTestId('unread').getAttribute('aria-label')).toBe('2 unread in #dev');
+    fireEvent.click(within(dev).getByTestId('room-button'));
+    expect(screen.getAllByTestId('message-text').map((m) => m.textContent)).toEqual(['in dev', 'again']);
+    expect(within(dev).queryByTestId('unread')).toBeNull();
+    // the "New messages" line before the first of them
+    expect(screen.getByTestId('new-marker').nextElementSibling?.textContent).toMatch(/in dev/);
     fireEvent.change(screen.getByLabelText('Message'), { target: { value: 'reply' } });
     fireEvent.click(screen.getByTestId('composer-send'));
     await tick(5);
     expect(broker.chats()[0].room).toBe('dev');
+    expect(screen.queryByTestId('new-marker')).toBeNull(); // answered: read
+  });
+
+  it('joins and leaves a room from the sidebar without logging out', async () => {
+    const { broker, relay, clients } = renderApp();
+    relay.staleBindings = true;
+    await loginAs('alice');
+    fireEvent.change(screen.getByLabelText('Room to join'), { target: { value: 'dev' } });
+    fireEvent.click(screen.getByTestId('join-button'));
+    await tick(500);
+    expect(screen.getAllByTestId('room').map((r) => r.dataset.room)).toEqual(['main', 'dev']);
+    expect(screen.getByTestId('conv-title').textContent).toBe('#dev');
+    expect(broker.logins()).toHaveLength(2);
+    expect(broker.logins()[1]).toMatchObject({ queue: clients[0].queueName, rooms: ['main', 'dev'] });
+    fireEvent.click(screen.getByLabelText('Leave room dev'));
+    await tick(500);
+    expect(screen.getAllByTestId('room').map((r) => r.dataset.room)).toEqual(['main']);
+    expect(screen.getByTestId('conv-title').textContent).toBe('#main');
+    expect(screen.getByTestId('state-badge').dataset.state).toBe('online');
+    expect(screen.queryByLabelText('Leave room main')).toBeNull(); // the last room stays
+    // the broker still routes dev to us (the relay's stale binding): nothing shows
+    await act(async () => {
+      broker.deliver(clients[0].queueName, { v: 1, type: 'message', id: 9, ts: 1, room: 'dev', sender: 'bob', message: 'stale' });
+    });
+    expect(screen.queryAllByTestId('message')).toHaveLength(0);
+    expect(screen.queryAllByTestId('unread')).toHaveLength(0);
+    // an invalid name is explained, nothing is sent
+    fireEvent.change(screen.getByLabelText('Room to join'), { target: { value: 'no/slash' } });
+    fireEvent.click(screen.getByTestId('join-button'));
+    await tick(5);
+    expect(broker.logins()).toHaveLength(3);
+    expect(screen.getByLabelText('Room to join').getAttribute('aria-invalid')).toBe('true');
   });
 
   it('logs out with the button and returns to the login form', async () => {

@@ -244,7 +244,7 @@ describe('ChatClient: messages', () => {
   it('replays welcome history once, and tracks join/leave presence', async () => {
     const { broker, relay, client } = await setup();
     relay.history.set('main', [{ v: 1, type: 'message', id: 1, ts: 1, room: 'main', sender: 'bob', message: 'old' }]);
-    relay.users.set('bob', { queue: 'chat.user.bob', token: 't', rooms: ['main'] });
+    relay.users.set('bob', { queue: 'chat.user.bob', token: 't', rooms: ['main'], bound: new Set(['main']) });
     broker.queues.add('chat.user.bob');
     const got: ChatMessage[] = [];
     client.on('message', (m) => got.push(m));
