@@ -286,4 +286,214 @@ describe('App', () => {
     await loginAs('alice');
     expect(screen.getByTestId('login-error').textContent).toMatch(/already online/);
   });
+
+  it('renders http(s) links safely and wraps nothing else', async () => {
+    const { broker, clients } = renderApp();
+    await loginAs('alice');
+    await act(async () => {
+      broker.deliver(clients[0].queueName, {
+        v: 1, type: 'message', id: 1, ts: Date.now(), room: 'main', sender: 'bob',
+        message: 'docs at https://example.com/x?a=1, not javascript:alert(1) nor <a href="javascript:alert(2)">y</a>',
+      });
+    });
+    const text = screen.getByTestId('message-text');
+    expect(text.textContent).toBe('docs at https://example.com/x?a=1, not javascript:alert(1) nor <a href="javascript:alert(2)">y</a>');
+    const links = text.querySelectorAll('a');
+    expect(links).toHaveLength(1);
+    expect(links[0].getAttribute('href')).toBe('https://example.com/x?a=1');
+    expect(links[0].getAttribute('rel')).toBe('noopener noreferrer');
+    expect(links[0].getAttribute('target')).toBe('_blank');
+  });
+
+  it('groups messages by sender and day, with date separators', async () => {
+    const { broker, clients } = renderApp();
+    await loginAs('alice');
+    const day = 24 * 3600 * 1000;
+    const now = Date.now();
+    await act(async () => {
+      const q = clients[0].queueName;
+      broker.deliver(q, { v: 1, type: 'message', id: 1, ts: now - 3 * day, room: 'main', sender: 'bob', message: 'm1' });
+      broker.deliver(q, { v: 1, type: 'message', id: 2, ts: now - 3 * day + 1000, room: 'main', sender: 'bob', message: 'm2' });
+      broker.deliver(q, { v: 1, type: 'message', id: 3, ts: now, room: 'main', sender: 'bob', message: 'm3' });
+      broker.deliver(q, { v: 1, type: 'message', id: 4, ts: now + 1000, room: 'main', sender: 'carl', message: 'm4' });
+    });
+    expect(screen.getAllByTestId('day-separator').map((d) => d.textContent)).toHaveLength(2);
+    expect(screen.getAllByTestId('day-separator')[1].textContent).toBe('Today');
+    expect(screen.getAllByTestId('message').map((m) => m.dataset.first)).toEqual(['true', 'false', 'true', 'true']);
+    expect(screen.getAllByTestId('message-sender').map((m) => m.textContent)).toEqual(['bob', 'bob', 'carl']);
+  });
+
+  it('a message written while the connection is down shows as waiting, then goes out once', async () => {
+    const { broker } = renderApp();
+    await loginAs('alice');
+    broker.autoConnect = false;
+    await act(async () => broker.current.drop());
+    const input = screen.getByLabelText('Message') as HTMLTextAreaElement;
+    expect(input.placeholder).toMatch(/when the connection is back/);
+    fireEvent.change(input, { target: { value: 'offline words' } });
+    fireEvent.keyDown(input, { key: 'Enter' });
+    await tick(5);
+    let msg = screen.getByTestId('message');
+    expect(msg.dataset.status).toBe('queued');
+    expect(within(msg).getByTestId('message-status').textContent).toMatch(/Waiting for the connection/);
+    expect(broker.chats()).toHaveLength(0);
+    broker.autoConnect = true;
+    await act(async () => broker.current.open());
+    await tick(20);
+    expect(broker.chats()).toHaveLength(1);
+    msg = screen.getByTestId('message');
+    expect(msg.dataset.status).toBeUndefined();
+    expect(screen.getAllByTestId('message')).toHaveLength(1);
+  });
+
+  it('a refused message can be retried', async () => {
+    const { broker, relay, clients } = renderApp();
+    await loginAs('alice');
+    relay.enabled = false;
+    fireEvent.change(screen.getByLabelText('Message'), { target: { value: 'too fast' } });
+    fireEvent.click(screen.getByTestId('composer-send'));
+    await tick(5);
+    const cid = String(broker.chats()[0].cid);
+    await act(async () => {
+      broker.deliver(clients[0].queueName, { v: 1, type: 'error', code: 'rate_limited', reason: 'slow down', cid });
+    });
+    expect(screen.getByTestId('message').dataset.status).toBe('failed');
+    relay.enabled = true;
+    fireEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    await tick(5);
+    expect(broker.chats()).toHaveLength(2);
+    expect(broker.chats()[1].cid).not.toBe(cid);
+    const msgs = screen.getAllByTestId('message');
+    expect(msgs).toHaveLength(1);
+    expect(msgs[0].dataset.status).toBeUndefined();
+  });
+
+  it('counts unread messages in the tab title, and while the tab is hidden', async () => {
+    const { broker, clients } = renderApp();
+    await loginAs('alice', 'main, dev');
+    expect(document.title).toBe('Chat · alice');
+    const q = clients[0].queueName;
+    await act(async () => {
+      broker.deliver(q, { v: 1, type: 'message', id: 1, ts: 1, room: 'dev', sender: 'bob', message: 'a' });
+      broker.deliver(q, { v: 1, type: 'direct', id: 1, ts: 1, sender: 'bob', to: 'alice', message: 'b' });
+    });
+    expect(document.title).toBe('(2) Chat · alice');
+    // the open room counts too while the tab is hidden
+    const vis = vi.spyOn(document, 'visibilityState', 'get').mockReturnValue('hidden');
+    await act(async () => {
+      document.dispatchEvent(new Event('visibilitychange'));
+      broker.deliver(q, { v: 1, type: 'message', id: 2, ts: 2, room: 'main', sender: 'bob', message: 'c' });
+    });
+    expect(document.title).toBe('(3) Chat · alice');
+    vis.mockReturnValue('visible');
+    await act(async () => {
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    expect(document.title).toBe('(2) Chat · alice');
+    fireEvent.click(screen.getAllByTestId('room-button')[1]);
+    fireEvent.click(screen.getByTestId('dm-button'));
+    expect(document.title).toBe('Chat · alice');
+  });
+
+  it('scrolled up: new messages show on a jump-to-latest button and after a "New messages" line', async () => {
+    const { broker, clients } = renderApp();
+    await loginAs('alice');
+    const list = screen.getByTestId('message-list');
+    // jsdom has no layout: give the list a geometry, scrolled to the top of a long list
+    Object.defineProperty(list, 'scrollHeight', { configurable: true, get: () => 2000 });
+    Object.defineProperty(list, 'clientHeight', { configurable: true, get: () => 400 });
+    list.scrollTop = 0;
+    fireEvent.scroll(list);
+    expect(screen.getByTestId('jump-latest').textContent).toMatch(/Jump to latest/);
+    await act(async () => {
+      broker.deliver(clients[0].queueName, { v: 1, type: 'message', id: 1, ts: Date.now(), room: 'main', sender: 'bob', message: 'x' });
+      broker.deliver(clients[0].queueName, { v: 1, type: 'message', id: 2, ts: Date.now(), room: 'main', sender: 'bob', message: 'y' });
+    });
+    expect(screen.getByTestId('jump-latest').textContent).toBe('2 new messages ↓');
+    expect(document.title).toBe('(2) Chat · alice');
+    expect(screen.getByTestId('new-marker')).toBeTruthy();
+    expect(list.scrollTop).toBe(0); // not pulled down while reading older messages
+    fireEvent.click(screen.getByTestId('jump-latest'));
+    expect(list.scrollTop).toBe(2000);
+    expect(screen.queryByTestId('jump-latest')).toBeNull();
+    expect(document.title).toBe('Chat · alice');
+  });
+
+  it('notifies a direct message on the desktop when the user turned it on', async () => {
+    const shown: string[] = [];
+    class FakeNotification {
+      static permission: NotificationPermission = 'default';
+      static requestPermission = vi.fn(async () => {
+        FakeNotification.permission = 'granted';
+        return 'granted' as NotificationPermission;
+      });
+      onclick: (() => void) | null = null;
+      constructor(title: string, o?: NotificationOptions) {
+        shown.push(`${title}: ${o?.body}`);
+        notes.push(this);
+      }
+      close() {}
+    }
+    const notes: FakeNotification[] = [];
+    vi.spyOn(window, 'focus').mockImplementation(() => undefined);
+    vi.stubGlobal('Notification', FakeNotification);
+    localStorage.clear();
+    const { broker, clients } = renderApp();
+    await loginAs('alice');
+    const q = clients[0].queueName;
+    await act(async () => {
+      broker.deliver(q, { v: 1, type: 'direct', id: 1, ts: 1, sender: 'bob', to: 'alice', message: 'not yet' });
+    });
+    expect(shown).toEqual([]);
+    const toggle = screen.getByLabelText('Desktop notification for direct messages') as HTMLInputElement;
+    expect(toggle.checked).toBe(false);
+    await act(async () => {
+      fireEvent.click(toggle);
+    });
+    expect(FakeNotification.requestPermission).toHaveBeenCalledTimes(1);
+    expect(toggle.checked).toBe(true);
+    expect(localStorage.getItem('chat.notify-direct')).toBe('1');
+    await act(async () => {
+      broker.deliver(q, { v: 1, type: 'direct', id: 2, ts: 2, sender: 'bob', to: 'alice', message: 'ping' });
+      broker.deliver(q, { v: 1, type: 'message', id: 1, ts: 2, room: 'main', sender: 'bob', message: 'room talk' });
+    });
+    expect(shown).toEqual(['bob (direct message): ping']);
+    // a click opens the conversation
+    await act(async () => notes[0].onclick?.());
+    expect(screen.getByTestId('conv-title').textContent).toBe('@bob');
+    await act(async () => {
+      broker.deliver(q, { v: 1, type: 'direct', id: 3, ts: 3, sender: 'bob', to: 'alice', message: 'seen' });
+    });
+    expect(shown).toHaveLength(1); // the conversation is open: no notification
+    vi.unstubAllGlobals();
+  });
+
+  it('keyboard: Escape goes to the message box, Alt+Down to the next conversation, the drawer closes on Escape', async () => {
+    const { broker, clients } = renderApp();
+    await loginAs('alice', 'main, dev');
+    await act(async () => {
+      broker.deliver(clients[0].queueName, { v: 1, type: 'direct', id: 1, ts: 1, sender: 'bob', to: 'alice', message: 'hi' });
+    });
+    const view = screen.getByTestId('chat-view');
+    const logout = screen.getByTestId('logout-button');
+    logout.focus();
+    fireEvent.keyDown(logout, { key: 'Escape' });
+    expect(document.activeElement).toBe(screen.getByLabelText('Message'));
+    fireEvent.keyDown(view, { key: 'ArrowDown', altKey: true });
+    expect(screen.getByTestId('conv-title').textContent).toBe('#dev');
+    fireEvent.keyDown(view, { key: 'ArrowDown', altKey: true });
+    expect(screen.getByTestId('conv-title').textContent).toBe('@bob');
+    fireEvent.keyDown(view, { key: 'ArrowDown', altKey: true });
+    expect(screen.getByTestId('conv-title').textContent).toBe('#main');
+    fireEvent.keyDown(view, { key: 'ArrowUp', altKey: true });
+    expect(screen.getByTestId('conv-title').textContent).toBe('@bob');
+    const menu = screen.getByTestId('menu-button');
+    fireEvent.click(menu);
+    expect(menu.getAttribute('aria-expanded')).toBe('true');
+    fireEvent.keyDown(screen.getAllByTestId('room-button')[0], { key: 'Escape' });
+    expect(menu.getAttribute('aria-expanded')).toBe('false');
+    expect(document.activeElement).toBe(menu);
+    // every control has a name
+    for (const b of screen.getAllByRole('button')) expect(b.textContent?.trim() || b.getAttribute('aria-label')).toBeTruthy();
+  });
 });
