@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState, useSyncExternalStore, type KeyboardEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { ChatClient } from '../client';
 import {
   askNotifyPermission,
@@ -77,7 +77,9 @@ export function ChatView({ client, model, onLogout }: { client: ChatClient; mode
     }
   };
 
-  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+  // keys work wherever the focus is (also on the page itself, after the login form went away)
+  const keys = useRef<(e: KeyboardEvent) => void>(() => undefined);
+  keys.current = (e: KeyboardEvent) => {
     if (e.key === 'Escape') {
       if (drawer) {
         setDrawer(false);
@@ -94,9 +96,14 @@ export function ChatView({ client, model, onLogout }: { client: ChatClient; mode
       e.preventDefault();
     }
   };
+  useEffect(() => {
+    const on = (e: KeyboardEvent) => keys.current(e);
+    document.addEventListener('keydown', on);
+    return () => document.removeEventListener('keydown', on);
+  }, []);
 
   return (
-    <div className="chat" data-testid="chat-view" onKeyDown={onKeyDown}>
+    <div className="chat" data-testid="chat-view">
       <a className="skip-link" href="#composer-input">
         Skip to the message box
       </a>
@@ -152,7 +159,7 @@ export function ChatView({ client, model, onLogout }: { client: ChatClient; mode
             items={snap.items[active] ?? []}
             marker={snap.markers[active]}
             unread={snap.unread[active] ?? 0}
-            label={`Messages in ${active}`}
+            conv={active}
             onAtBottom={(b) => model.setAtBottom(b)}
             onRetry={(k) => model.retry(k)}
             onDiscard={(k) => model.discard(k)}

@@ -41,6 +41,7 @@ export const Composer = forwardRef<HTMLTextAreaElement, ComposerProps>(function 
       <textarea
         id="composer-input"
         ref={ref}
+        autoFocus
         value={text}
         rows={2}
         placeholder={`Message ${target}${queued ? ' (sent when the connection is back)' : ''}`}

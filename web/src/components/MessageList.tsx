@@ -23,14 +23,15 @@ export interface MessageListProps {
   marker?: string;
   /** unread messages of this conversation (on the jump button) */
   unread: number;
-  label: string;
+  /** the conversation's name, "#main" or "@bob" */
+  conv: string;
   onAtBottom: (atBottom: boolean) => void;
   onRetry: (key: string) => void;
   onDiscard: (key: string) => void;
 }
 
 /** The messages of one conversation (mount it with key=conversation: it starts at the marker or the end). */
-export function MessageList({ items, marker, unread, label, onAtBottom, onRetry, onDiscard }: MessageListProps) {
+export function MessageList({ items, marker, unread, conv, onAtBottom, onRetry, onDiscard }: MessageListProps) {
   const ref = useRef<HTMLOListElement>(null);
   const stick = useRef(true);
   const [atEnd, setAtEnd] = useState(true);
@@ -70,7 +71,12 @@ export function MessageList({ items, marker, unread, label, onAtBottom, onRetry,
 
   return (
     <div className="messages-wrap">
-      <ol className="messages" ref={ref} onScroll={onScroll} tabIndex={0} data-testid="message-list" aria-label={label} aria-live="polite">
+      {items.length === 0 && (
+        <p className="empty muted" data-testid="empty">
+          No messages in {conv} yet. Say hello!
+        </p>
+      )}
+      <ol className="messages" ref={ref} onScroll={onScroll} tabIndex={0} data-testid="message-list" aria-label={`Messages in ${conv}`} aria-live="polite">
         {rows.map((r) => {
           if (r.type === 'day')
             return (

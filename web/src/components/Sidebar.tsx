@@ -70,7 +70,7 @@ export function Sidebar(p: SidebarProps) {
             <li key={r} className="conv-row" data-testid="room" data-room={r}>
               <button
                 type="button"
-                className={`conv${p.active === conv ? ' conv-active' : ''}`}
+                className={`conv${p.active === conv ? ' conv-active' : ''}${(p.unread[conv] ?? 0) > 0 ? ' conv-unread' : ''}`}
                 aria-current={p.active === conv ? 'page' : undefined}
                 disabled={joining}
                 onClick={() => p.onSelect(conv)}
@@ -123,7 +123,7 @@ export function Sidebar(p: SidebarProps) {
               <li key={peer} className="conv-row" data-testid="dm" data-peer={peer}>
                 <button
                   type="button"
-                  className={`conv${p.active === conv ? ' conv-active' : ''}`}
+                  className={`conv${p.active === conv ? ' conv-active' : ''}${(p.unread[conv] ?? 0) > 0 ? ' conv-unread' : ''}`}
                   aria-current={p.active === conv ? 'page' : undefined}
                   onClick={() => p.onSelect(conv)}
                   data-testid="dm-button"
