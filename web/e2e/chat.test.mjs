@@ -8,10 +8,12 @@ import {
   closeWebStompConnections,
   countMessages,
   deleteQueue,
+  dmEntry,
   ensureBuilt,
   launchBrowser,
   login,
   openPage,
+  roomEntry,
   send,
   sleep,
   startRelay,
@@ -78,10 +80,13 @@ describe('chat web client against chat-relayd', { timeout: 240000 }, () => {
     const overflow = await A.page.$eval('[data-testid="message-list"]', (e) => e.scrollWidth - e.clientWidth);
     assert.ok(overflow <= 1, `message list overflows horizontally by ${overflow}px`);
 
-    // a direct message, marked as such on both sides
+    // a direct message: its own conversation on both sides, marked as direct
     const dm = `psst ${a}, direct from ${b}`;
     await B.page.getByRole('button', { name: `Send a direct message to ${a}` }).click();
     await send(B.page, dm);
+    await dmEntry(A.page, b).locator('[data-testid="unread"]', { hasText: '1' }).waitFor();
+    assert.equal(await countMessages(A.page, dm), 0, 'not in the room');
+    await dmEntry(A.page, b).getByTestId('dm-button').click();
     await waitForMessage(A.page, dm);
     for (const p of [A.page, B.page]) {
       const kinds = await p
@@ -89,6 +94,7 @@ describe('chat web client against chat-relayd', { timeout: 240000 }, () => {
         .evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
       assert.deepEqual(kinds, ['direct']);
     }
+    await roomEntry(A.page, 'main').getByTestId('room-button').click();
 
     await A.page.screenshot({ path: join(ARTIFACTS, 'two-users.png') });
 

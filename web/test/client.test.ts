@@ -198,7 +198,7 @@ describe('ChatClient: messages', () => {
 
   it('drops duplicates by (sender,cid) and by id per room', async () => {
     const { broker, client } = await setup();
-    await login(client, 'alice');
+    await login(client, 'alice', ['main', 'other']);
     const q = client.queueName;
     const got: ChatMessage[] = [];
     client.on('message', (m) => got.push(m));
@@ -244,7 +244,7 @@ describe('ChatClient: messages', () => {
   it('replays welcome history once, and tracks join/leave presence', async () => {
     const { broker, relay, client } = await setup();
     relay.history.set('main', [{ v: 1, type: 'message', id: 1, ts: 1, room: 'main', sender: 'bob', message: 'old' }]);
-    relay.users.set('bob', { queue: 'chat.user.bob', token: 't', rooms: ['main'] });
+    relay.users.set('bob', { queue: 'chat.user.bob', token: 't', rooms: ['main'], bound: new Set(['main']) });
     broker.queues.add('chat.user.bob');
     const got: ChatMessage[] = [];
     client.on('message', (m) => got.push(m));
@@ -412,5 +412,174 @@ describe('ChatClient: keep-alive, reconnect, resume, logout', () => {
     broker.deliver(client.queueName, { v: 1, type: 'leave', room: 'main', login: 'alice', reason: 'replaced' });
     expect(client.state).toBe('offline');
     expect(errs[0].code).toBe('client_replaced');
+  });
+});
+
+describe('ChatClient: joining and leaving rooms without logging out', () => {
+  it('joins a room by logging in again on the same queue: same token, since for the rooms it has seen', async () => {
+    const { broker, relay, client } = await setup();
+    await login(client, 'alice');
+    client.send('one');
+    await tick(5);
+    const changes: [string[], string[]][] = [];
+    client.on('rooms', (r, j) => changes.push([r, j]));
+    relay.enabled = false; // hold the relay's answer
+    const p = client.joinRoom('dev');
+    expect(client.rooms).toEqual(['main', 'dev']);
+    expect(client.joining).toEqual(['dev']);
+    expect(() => client.send('too early', { room: 'dev' })).toThrow(/joining/);
+    relay.enabled = true;
+    relay.handle(broker.sentTo('/amq/queue/login').at(-1)!);
+    await tick(500);
+    await p;
+    const logins = broker.logins();
+    expect(logins).toHaveLength(2);
+    expect(logins[1]).toMatchObject({ login: 'alice', queue: client.queueName, rooms: ['main', 'dev'], since: { main: 1 } });
+    expect(client.token).toBe('tok-1');
+    expect(client.joining).toEqual([]);
+    expect(changes[0]).toEqual([['main', 'dev'], ['dev']]);
+    expect(changes.at(-1)).toEqual([['main', 'dev'], []]);
+    expect(client.state).toBe('online');
+    client.send('in dev', { room: 'dev' });
+    await tick(5);
+    expect(broker.chats().at(-1)).toMatchObject({ room: 'dev', message: 'in dev', token: 'tok-1' });
+  });
+
+  it('leaves a room and ignores what the broker still routes from it (stale binding), including our own leave', async () => {
+    const { broker, relay, client } = await setup();
+    relay.staleBindings = true;
+    const errors: ClientError[] = [];
+    const got: string[] = [];
+    const presence: string[] = [];
+    client.on('error', (e) => errors.push(e));
+    client.on('message', (m) => got.push(`${m.room}:${m.message}`));
+    client.on('presence', (room) => presence.push(room));
+    await login(client, 'alice', ['main', 'dev']);
+    const p = client.leaveRoom('dev');
+    await tick(500);
+    await p;
+    expect(client.rooms).toEqual(['main']);
+    expect(broker.logins().at(-1)!.rooms).toEqual(['main']);
+    // the relay's leave of our own login in dev reached our queue: not a replacement
+    expect(client.state).toBe('online');
+    expect(errors).toEqual([]);
+    // bob still talks in dev; the broker still routes it to us
+    relay.users.set('bob', { queue: 'q.bob', token: 't', rooms: ['main', 'dev'], bound: new Set(['main', 'dev']) });
+    broker.queues.add('q.bob');
+    presence.length = 0;
+    broker.deliver(client.queueName, { v: 1, type: 'message', id: 5, ts: 1, room: 'dev', sender: 'bob', message: 'stale' });
+    broker.deliver(client.queueName, { v: 1, type: 'join', room: 'dev', login: 'carl' });
+    broker.deliver(client.queueName, { v: 1, type: 'message', id: 6, ts: 1, room: 'main', sender: 'bob', message: 'fresh' });
+    expect(got).toEqual(['main:fresh']);
+    expect(presence).toEqual([]);
+    expect(client.users('dev')).toEqual([]);
+    expect(() => client.send('x', { room: 'dev' })).toThrow(/not in room/);
+  });
+
+  it('refuses to leave the last room and to join an invalid or 17th room', async () => {
+    const { client } = await setup();
+    await login(client, 'alice');
+    await expect(client.leaveRoom('main')).rejects.toThrow(/last room/);
+    await expect(client.joinRoom('a/b')).rejects.toThrow(/invalid/);
+    const many = Array.from({ length: 15 }, (_, i) => `r${i}`);
+    const ps = many.map((r) => client.joinRoom(r));
+    await tick(500);
+    await Promise.all(ps);
+    expect(client.rooms).toHaveLength(16);
+    await expect(client.joinRoom('r99')).rejects.toThrow(/at most 16/);
+  });
+
+  it('undoes a join the relay refuses', async () => {
+    const { broker, relay, client } = await setup();
+    await login(client, 'alice');
+    relay.enabled = false;
+    const p = client.joinRoom('dev');
+    broker.deliver(client.queueName, { v: 1, type: 'error', code: 'bad_room', reason: 'no such room' });
+    await expect(p).rejects.toThrow(/no such room/);
+    expect(client.rooms).toEqual(['main']);
+  });
+
+  it('undoes a join the relay never confirms', async () => {
+    const { relay, client } = await setup({ loginTimeoutMs: 2000 });
+    await login(client, 'alice');
+    relay.enabled = false;
+    const p = client.joinRoom('dev');
+    const r = expect(p).rejects.toThrow(/did not confirm/);
+    await tick(2100);
+    await r;
+    expect(client.rooms).toEqual(['main']);
+  });
+
+  it('a room change made while the connection is down goes out on reconnect', async () => {
+    const { broker, client } = await setup();
+    await login(client, 'alice');
+    broker.autoConnect = false;
+    broker.current.drop();
+    const p = client.joinRoom('dev');
+    expect(broker.logins()).toHaveLength(1);
+    broker.autoConnect = true;
+    broker.current.open();
+    await tick(500);
+    await p;
+    expect(broker.logins()).toHaveLength(2);
+    expect(client.state).toBe('online');
+    expect(broker.current.subs.size).toBe(1);
+  });
+});
+
+describe('ChatClient: the outbox', () => {
+  it('reports queued while offline, then sending and sent; the message goes out exactly once on reconnect', async () => {
+    const { broker, client } = await setup();
+    await login(client, 'alice');
+    const statuses: string[] = [];
+    client.on('outbox', (_cid, s) => statuses.push(s));
+    const got: string[] = [];
+    client.on('message', (m) => got.push(m.message));
+    broker.autoConnect = false;
+    broker.current.drop();
+    const cid = client.send('while down');
+    expect(statuses).toEqual(['queued']);
+    await tick(20000); // no connection: nothing to send, nothing given up
+    expect(broker.chats()).toHaveLength(0);
+    expect(client.pendingCount).toBe(1);
+    broker.autoConnect = true;
+    broker.current.open();
+    await tick(50);
+    expect(broker.chats().filter((c) => c.cid === cid)).toHaveLength(1);
+    expect(statuses).toEqual(['queued', 'sending', 'sent']);
+    expect(got).toEqual(['while down']);
+  });
+
+  it('a send whose receipt was lost with the connection is sent again at once, with the same cid, shown once', async () => {
+    const { broker, client } = await setup();
+    await login(client, 'alice');
+    const got: string[] = [];
+    client.on('message', (m) => got.push(m.message));
+    broker.autoReceipt = false;
+    const cid = client.send('in flight');
+    await tick(5);
+    expect(broker.chats()).toHaveLength(1); // the relay got it and echoed it
+    broker.current.drop(); // ... but the receipt never came
+    broker.autoReceipt = true;
+    await tick(400); // reconnect (300 ms) and resubscribe: well before the 5 s receipt timeout
+    const sends = broker.chats().filter((c) => c.cid === cid);
+    expect(sends).toHaveLength(2);
+    expect(client.pendingCount).toBe(0);
+    expect(got).toEqual(['in flight']); // the fake relay stamps it twice; the cid makes it once
+  });
+
+  it('reports failed when the relay refuses a message', async () => {
+    const { broker, client } = await setup();
+    await login(client, 'alice');
+    const statuses: [string, string][] = [];
+    client.on('outbox', (c, s) => statuses.push([c, s]));
+    broker.autoReceipt = false;
+    const cid = client.send('too fast');
+    broker.deliver(client.queueName, { v: 1, type: 'error', code: 'rate_limited', reason: 'slow down', cid });
+    expect(statuses).toEqual([
+      [cid, 'sending'],
+      [cid, 'failed'],
+    ]);
+    expect(client.pendingCount).toBe(0);
   });
 });

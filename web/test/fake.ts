@@ -214,7 +214,9 @@ export class FakeTransport implements StompTransport {
  * every logged-in queue of the room, answers pings.
  */
 export class FakeRelay {
-  users = new Map<string, { queue: string; token: string; rooms: string[] }>();
+  users = new Map<string, { queue: string; token: string; rooms: string[]; bound: Set<string> }>();
+  /** like the relay before its fix: a queue stays bound to the rooms a re-login dropped */
+  staleBindings = false;
   ids = new Map<string, number>();
   history = new Map<string, Record<string, unknown>[]>();
   /** declare Q only after this many SUBSCRIBE attempts were refused (the login race) */
@@ -233,9 +235,16 @@ export class FakeRelay {
       const login = String(j.login);
       const queue = String(j.queue);
       const rooms = (j.rooms as string[]) ?? ['main'];
-      const token = `tok-${++this.tokenSeq}`;
+      const old = this.users.get(login);
+      // a login on the same queue continues the session: same token; rooms it drops are left
+      const same = old !== undefined && old.queue === queue;
+      const token = same ? old.token : `tok-${++this.tokenSeq}`;
       const fresh = !this.users.has(login);
-      this.users.set(login, { queue, token, rooms });
+      const bound = new Set(this.staleBindings && same ? [...old.bound, ...rooms] : rooms);
+      if (same)
+        for (const r of old.rooms.filter((x) => !rooms.includes(x)))
+          for (const [, u] of this.users) if (u.bound.has(r)) this.broker.deliver(u.queue, { v: 1, type: 'leave', room: r, login, reason: 'replaced' });
+      this.users.set(login, { queue, token, rooms, bound });
       this.broker.queues.add(queue);
       const users: Record<string, string[]> = {};
       const history: Record<string, unknown[]> = {};
@@ -274,7 +283,7 @@ export class FakeRelay {
       const h = this.history.get(room) ?? [];
       h.push(m);
       this.history.set(room, h);
-      for (const [, o] of this.users) if (o.rooms.includes(room)) this.broker.deliver(o.queue, m);
+      for (const [, o] of this.users) if (o.bound.has(room)) this.broker.deliver(o.queue, m);
     }
   }
 }

@@ -147,9 +147,18 @@ export async function launchBrowser() {
   });
 }
 
-/** A page with a name; records dialogs (an alert means an XSS), page errors and WebSockets. */
-export async function openPage(browser, baseUrl) {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 620 } });
+/**
+ * A page with a name; records dialogs (an alert means an XSS), page errors and WebSockets.
+ * `opts`: `viewport`, `colorScheme` ('light' | 'dark'), `permissions` (e.g. ['notifications']),
+ * `recordNotifications` (wraps window.Notification: every one shown lands in window.__notifications).
+ */
+export async function openPage(browser, baseUrl, opts = {}) {
+  const context = await browser.newContext({
+    viewport: opts.viewport ?? { width: 1000, height: 620 },
+    colorScheme: opts.colorScheme ?? 'light',
+    permissions: opts.permissions ?? [],
+  });
+  if (opts.recordNotifications) await context.addInitScript(recordNotifications);
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
   const rec = { dialogs: [], errors: [], websockets: 0, console: [] };
@@ -260,4 +269,71 @@ export async function deleteQueue(name, vhost = '/') {
     signal: AbortSignal.timeout(5000),
   });
   if (!r.ok && r.status !== 404) throw new Error(`DELETE queue ${name}: HTTP ${r.status}`);
+}
+
+/** runs in the page: keeps every Notification shown in window.__notifications (and still shows it) */
+function recordNotifications() {
+  const Real = window.Notification;
+  if (!Real) return;
+  window.__notifications = [];
+  class Recorded extends Real {
+    constructor(title, options) {
+      super(title, options);
+      window.__notifications.push({ title, body: options?.body ?? '' });
+    }
+  }
+  Object.defineProperty(Recorded, 'permission', { get: () => Real.permission });
+  Recorded.requestPermission = (...a) => Real.requestPermission(...a);
+  window.Notification = Recorded;
+}
+
+/**
+ * Puts the page's WebSockets behind a switch (Playwright routes them through itself): `cut()` closes
+ * them and refuses new ones until `restore()`, like a network outage the broker does not see coming.
+ */
+export async function wsSwitch(page) {
+  let down = false;
+  const live = new Set();
+  await page.routeWebSocket(
+    (url) => url.pathname === new URL(env.wsUrl).pathname,
+    (ws) => {
+      if (down) {
+        ws.close({ code: 1001, reason: 'e2e: network down' }).catch(() => undefined);
+        return;
+      }
+      const server = ws.connectToServer();
+      const entry = { ws, server };
+      live.add(entry);
+      ws.onClose(() => live.delete(entry));
+    },
+  );
+  return {
+    async cut() {
+      down = true;
+      for (const { ws, server } of [...live]) {
+        await server.close().catch(() => undefined);
+        await ws.close({ code: 1001, reason: 'e2e: network down' }).catch(() => undefined);
+      }
+      live.clear();
+    },
+    restore() {
+      down = false;
+    },
+  };
+}
+
+/** the page's conversation list entry for a room (or a direct conversation with `peer`) */
+export function roomEntry(page, room) {
+  return page.locator(`[data-testid="room"][data-room="${room}"]`);
+}
+export function dmEntry(page, peer) {
+  return page.locator(`[data-testid="dm"][data-peer="${peer}"]`);
+}
+
+/** joins `room` from the sidebar and waits until it is the open conversation */
+export async function joinRoom(page, room) {
+  await page.getByLabel('Room to join', { exact: true }).fill(room);
+  await page.getByTestId('join-button').click();
+  await page.locator('[data-testid="conv-title"]', { hasText: `#${room}` }).waitFor();
+  await roomEntry(page, room).locator('[data-testid="room-button"]:not([disabled])').waitFor();
 }

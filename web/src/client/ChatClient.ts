@@ -16,6 +16,8 @@ import { LOGIN_RE, MAX_ROOMS, ROOM_RE, randomId, utf8Length } from './validate';
 export const LOGIN_DEST = '/amq/queue/login';
 export const CHAT_DEST = '/amq/queue/chat';
 const QUEUE_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+/** relay errors that answer a login (docs/protocol.md) */
+const LOGIN_ERRORS = new Set(['bad_room', 'bad_value', 'bad_login', 'bad_queue', 'too_large', 'missing_field', 'bad_type']);
 
 export interface ChatEvents {
   welcome: (w: Welcome) => void;
@@ -27,6 +29,22 @@ export interface ChatEvents {
   state: (s: ConnectionState) => void;
   /** the online users of a room changed (welcome, join, leave) */
   presence: (room: string, users: string[]) => void;
+  /** the rooms of the session changed: `rooms` wanted (in order), `joining` not yet confirmed by a welcome */
+  rooms: (rooms: string[], joining: string[]) => void;
+  /** a chat message's way out: queued (no connection), sending (no RECEIPT yet), sent (the broker has it), failed */
+  outbox: (cid: string, status: OutboxStatus) => void;
+}
+
+export type OutboxStatus = 'queued' | 'sending' | 'sent' | 'failed';
+
+interface RoomWaiter {
+  /** true when the last welcome shows the change done */
+  done: () => boolean;
+  /** undoes the change locally when the relay never confirms it */
+  undo: () => void;
+  resolve: () => void;
+  reject: (e: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
 }
 
 export interface ChatClientOptions {
@@ -69,6 +87,7 @@ interface OutboxEntry {
   attempts: number;
   timer?: ReturnType<typeof setTimeout>;
   sentWithToken?: string;
+  status?: OutboxStatus;
 }
 
 type Phase = 'none' | 'pending' | 'active';
@@ -133,7 +152,10 @@ export class ChatClient {
 
   private phase: Phase = 'none';
   private _me = '';
+  /** the rooms this session wants (sent with every login); `confirmed`: the ones the last welcome listed */
   private _rooms: string[] = [];
+  private confirmed = new Set<string>();
+  private roomWaiters: RoomWaiter[] = [];
   private queue = '';
   private _token: string | null = null;
   private loginAcked = false;
@@ -179,8 +201,13 @@ export class ChatClient {
   get me(): string {
     return this._me;
   }
+  /** the session's rooms, including the ones being joined (see `joining`) */
   get rooms(): string[] {
     return [...this._rooms];
+  }
+  /** rooms asked for but not yet confirmed by the relay's welcome */
+  get joining(): string[] {
+    return this._rooms.filter((r) => !this.confirmed.has(r));
   }
   get token(): string | null {
     return this._token;
@@ -276,6 +303,9 @@ export class ChatClient {
     if (rs.length > MAX_ROOMS || !rs.every((r) => ROOM_RE.test(r))) return Promise.reject(new Error('invalid room'));
     this._me = name;
     this._rooms = rs;
+    this.confirmed.clear();
+    this.lastIds.clear();
+    this.seen.clear();
     this.queue = `chat.user.${randomId()}`;
     this.phase = 'pending';
     this._token = null;
@@ -301,13 +331,44 @@ export class ChatClient {
     if (typeof text !== 'string' || text.length === 0) throw new Error('empty message');
     if (utf8Length(text) > this._config.maxMessageSize)
       throw new Error(`message too long (max ${this._config.maxMessageSize} bytes)`);
-    const room = opts.room ?? this._rooms[0];
+    // a direct message names a room too: the first one the relay confirmed
+    const room = opts.room ?? this._rooms.find((r) => this.confirmed.has(r)) ?? this._rooms[0];
     if (!this._rooms.includes(room)) throw new Error(`not in room ${room}`);
+    if (!this.confirmed.has(room)) throw new Error(`still joining room ${room}`);
     if (opts.to !== undefined && !LOGIN_RE.test(opts.to)) throw new Error('invalid recipient');
     const entry: OutboxEntry = { cid: randomId(), message: text, room, to: opts.to, attempts: 0 };
     this.outbox.set(entry.cid, entry);
     this.trySend(entry);
     return entry.cid;
+  }
+
+  /**
+   * Joins `room` without logging out: a login on the same queue with the longer room list continues
+   * the session (same token, a new welcome). Resolves when the relay's welcome lists the room.
+   */
+  joinRoom(room: string): Promise<void> {
+    if (!ROOM_RE.test(room)) return Promise.reject(new Error('invalid room name'));
+    if (this._rooms.includes(room)) return Promise.resolve();
+    if (this._rooms.length >= MAX_ROOMS) return Promise.reject(new Error(`at most ${MAX_ROOMS} rooms`));
+    return this.changeRooms([...this._rooms, room], {
+      done: () => this.confirmed.has(room),
+      undo: () => {
+        this._rooms = this._rooms.filter((r) => r !== room);
+      },
+    });
+  }
+
+  /**
+   * Leaves `room` (a login on the same queue without it). From now on nothing of that room is
+   * delivered to the listeners, even when the broker still routes it to our queue.
+   */
+  leaveRoom(room: string): Promise<void> {
+    if (!this._rooms.includes(room)) return Promise.resolve();
+    if (this._rooms.length === 1) return Promise.reject(new Error('cannot leave the last room'));
+    return this.changeRooms(
+      this._rooms.filter((r) => r !== room),
+      { done: () => !this.confirmed.has(room), undo: () => undefined },
+    );
   }
 
   /** Logs out (tells the relay, when connected) and closes the connection. Safe to call from pagehide. */
@@ -331,6 +392,74 @@ export class ChatClient {
   }
 
   // ---------------------------------------------------------------- internals
+
+  private changeRooms(next: string[], w: Pick<RoomWaiter, 'done' | 'undo'>): Promise<void> {
+    if (this.phase !== 'active') return Promise.reject(new Error('not logged in'));
+    for (const r of this._rooms.filter((x) => !next.includes(x))) this.dropRoom(r);
+    this._rooms = next;
+    this.emitRooms();
+    const p = new Promise<void>((resolve, reject) => {
+      const waiter: RoomWaiter = {
+        ...w,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.roomWaiters = this.roomWaiters.filter((x) => x !== waiter);
+          waiter.undo();
+          this.emitRooms();
+          reject(Object.assign(new Error('the relay did not confirm the room change'), { code: 'client_timeout' }));
+        }, this.opts.loginTimeoutMs),
+      };
+      this.roomWaiters.push(waiter);
+    });
+    // the login goes out now, or from onConnect when the connection is back
+    this.loginAcked = false;
+    this.sendLogin();
+    return p;
+  }
+
+  /** forgets a room we leave: its presence, and the sends still waiting for it (the relay would refuse them) */
+  private dropRoom(room: string): void {
+    this.confirmed.delete(room);
+    this.presence.delete(room);
+    for (const e of [...this.outbox.values()]) {
+      if (e.room !== room || e.to !== undefined) continue;
+      clearTimeout(e.timer);
+      this.outbox.delete(e.cid);
+      this.emit('outbox', e.cid, 'failed');
+    }
+  }
+
+  private emitRooms(): void {
+    this.emit('rooms', this.rooms, this.joining);
+  }
+
+  private settleRoomWaiters(): void {
+    const done = this.roomWaiters.filter((w) => w.done());
+    this.roomWaiters = this.roomWaiters.filter((w) => !w.done());
+    for (const w of done) {
+      clearTimeout(w.timer);
+      w.resolve();
+    }
+  }
+
+  /** a relay error for a room change (e.g. bad_room): undo the changes still waiting */
+  private failRoomWaiters(err: ClientError): void {
+    const ws = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of ws) {
+      clearTimeout(w.timer);
+      w.undo();
+      w.reject(Object.assign(new Error(err.reason), { code: err.code }));
+    }
+    this.emitRooms();
+  }
+
+  private setOutboxStatus(e: OutboxEntry, status: OutboxStatus): void {
+    if (e.status === status) return;
+    e.status = status;
+    this.emit('outbox', e.cid, status);
+  }
 
   private emit<K extends keyof ChatEvents>(event: K, ...args: Parameters<ChatEvents[K]>): void {
     const set = this.listeners[event] as Set<(...a: Parameters<ChatEvents[K]>) => void> | undefined;
@@ -364,6 +493,11 @@ export class ChatClient {
     this.pingTimer = undefined;
     for (const e of this.outbox.values()) clearTimeout(e.timer);
     this.outbox.clear();
+    for (const w of this.roomWaiters) {
+      clearTimeout(w.timer);
+      w.reject(new Error('logged out'));
+    }
+    this.roomWaiters = [];
     this.recent.clear();
     this.phase = 'none';
     this._token = null;
@@ -415,6 +549,8 @@ export class ChatClient {
     clearTimeout(this.subTimer);
     if (refused && this.phase !== 'none') this.subscribeRefused(false);
     if (this.phase === 'active') this.setState('reconnecting');
+    // receipts never cross connections: what has none waits for the next one
+    for (const e of this.outbox.values()) this.setOutboxStatus(e, 'queued');
   }
 
   private onStompError(t: StompTransport, f: Frame): void {
@@ -450,7 +586,9 @@ export class ChatClient {
 
   private loginBody(): string {
     const body: Record<string, unknown> = { v: 1, action: 'login', login: this._me, queue: this.queue, rooms: this._rooms };
-    if (this.resuming && this.lastIds.size > 0) body.since = Object.fromEntries(this.lastIds);
+    // a resume or a room change: replay only what we have not seen (rooms we are not asking for are left out)
+    const since = [...this.lastIds].filter(([r]) => this._rooms.includes(r));
+    if ((this.resuming || this._token) && since.length > 0) body.since = Object.fromEntries(since);
     return JSON.stringify(body);
   }
 
@@ -498,7 +636,8 @@ export class ChatClient {
   private goOnline(): void {
     this.setState('online');
     this.startPing();
-    for (const e of this.outbox.values()) if (e.timer === undefined) this.trySend(e);
+    // a send of a dead connection never gets its receipt: send again now, the same cid makes it once
+    for (const e of this.outbox.values()) if (e.timer === undefined || e.status === 'queued') this.trySend(e);
   }
 
   private startResume(why: string, sendNow = true): void {
@@ -538,8 +677,12 @@ export class ChatClient {
     const t = this.transport;
     clearTimeout(e.timer);
     e.timer = undefined;
-    if (!t || !t.connected || !this._token || this.resuming) return; // flushed when online again
+    if (!t || !t.connected || !this._token || this.resuming) {
+      this.setOutboxStatus(e, 'queued'); // flushed when online again
+      return;
+    }
     e.attempts++;
+    this.setOutboxStatus(e, 'sending');
     const receipt = `chat-${e.cid}-${e.attempts}`;
     const body: Record<string, unknown> = {
       v: 1,
@@ -558,6 +701,7 @@ export class ChatClient {
         clearTimeout(cur.timer);
         cur.timer = undefined;
         this.outbox.delete(e.cid);
+        this.setOutboxStatus(cur, 'sent');
         this.recent.set(e.cid, cur);
         if (this.recent.size > 200) this.recent.delete(this.recent.keys().next().value as string);
       });
@@ -570,6 +714,7 @@ export class ChatClient {
       e.timer = undefined;
       if (e.attempts >= this.opts.maxSendAttempts) {
         this.outbox.delete(e.cid);
+        this.setOutboxStatus(e, 'failed');
         this.emit('error', { code: 'client_send_failed', reason: 'message could not be sent', cid: e.cid });
         return;
       }
@@ -614,12 +759,17 @@ export class ChatClient {
     if (typeof w.token !== 'string' || this.phase === 'none') return;
     if (w.login !== undefined && w.login !== this._me) return;
     this._token = w.token;
-    if (Array.isArray(w.rooms) && w.rooms.length > 0) this._rooms = w.rooms.filter((r) => typeof r === 'string');
+    const listed = Array.isArray(w.rooms) ? w.rooms.filter((r): r is string => typeof r === 'string') : [];
+    // the first welcome says which rooms we are in; later ones (room changes, resumes) confirm rooms
+    // we asked for. A room it lists that we left since is ignored (an older welcome).
+    if (this.phase === 'pending' && listed.length > 0) this._rooms = listed;
+    const welcomed = listed.length > 0 ? listed.filter((r) => this._rooms.includes(r)) : [...this._rooms];
+    this.confirmed = new Set(welcomed);
     // presence: {room: [users]} (an array means the first room)
     const users: Record<string, unknown> = Array.isArray(w.users)
-      ? { [this._rooms[0]]: w.users }
+      ? { [welcomed[0]]: w.users }
       : ((w.users as Record<string, unknown>) ?? {});
-    for (const room of this._rooms) {
+    for (const room of welcomed) {
       const list = Array.isArray(users[room]) ? (users[room] as unknown[]).filter((u): u is string => typeof u === 'string') : [];
       const set = new Set(list);
       set.add(this._me);
@@ -631,11 +781,13 @@ export class ChatClient {
     this.subFailures = 0;
     clearTimeout(this.loginDeadline);
     this.emit('welcome', w);
-    for (const room of this._rooms) this.emit('presence', room, this.users(room));
+    this.emitRooms();
+    this.settleRoomWaiters();
+    for (const room of welcomed) this.emit('presence', room, this.users(room));
     const history: Record<string, unknown> = Array.isArray(w.history)
-      ? { [this._rooms[0]]: w.history }
+      ? { [welcomed[0]]: w.history }
       : ((w.history as Record<string, unknown>) ?? {});
-    for (const room of this._rooms) {
+    for (const room of welcomed) {
       const h = history[room];
       if (!Array.isArray(h)) continue;
       for (const m of h as ChatMessage[]) if (m && typeof m === 'object') this.onMessage({ ...m, type: 'message', room: m.room ?? room });
@@ -657,6 +809,11 @@ export class ChatClient {
 
   private onMessage(m: ChatMessage): void {
     if (typeof m.sender !== 'string' || typeof m.message !== 'string' || typeof m.room !== 'string') return;
+    if (!this._rooms.includes(m.room)) {
+      // a room we left (or never joined): the broker may still route it to our queue for a moment
+      this.log(`dropped a message of room ${m.room}: not in it`);
+      return;
+    }
     const keys: string[] = [];
     if (typeof m.id === 'number') keys.push(`id\u0000${m.room}\u0000${m.id}`);
     if (typeof m.cid === 'string') keys.push(`cid\u0000${m.sender}\u0000${m.cid}`);
@@ -677,6 +834,7 @@ export class ChatClient {
   private onJoin(e: JoinEvent): void {
     if (typeof e.login !== 'string') return;
     const room = typeof e.room === 'string' ? e.room : this._rooms[0];
+    if (!this._rooms.includes(room)) return; // a room we left
     let set = this.presence.get(room);
     if (!set) this.presence.set(room, (set = new Set()));
     const had = set.has(e.login);
@@ -688,6 +846,8 @@ export class ChatClient {
   private onLeave(e: LeaveEvent): void {
     if (typeof e.login !== 'string') return;
     const room = typeof e.room === 'string' ? e.room : this._rooms[0];
+    // a room we left: that includes our own "replaced" leave the relay sends when we drop a room
+    if (!this._rooms.includes(room)) return;
     if (e.login === this._me) {
       // our own session ended on the relay's side. "replaced" while we are not resuming means another
       // session took this name over: stop instead of fighting over it.
@@ -709,6 +869,12 @@ export class ChatClient {
     if (typeof e.cid === 'string') err.cid = e.cid;
     if (this.phase === 'pending' && this.loginWaiter) {
       this.failLogin(err);
+      return;
+    }
+    if (!err.cid && this.roomWaiters.length > 0 && LOGIN_ERRORS.has(err.code)) {
+      // the relay refused the login that changes our rooms; the session goes on as it was
+      this.failRoomWaiters(err);
+      this.emit('error', err);
       return;
     }
     if (err.code === 'duplicate_login' && this.phase === 'active' && !this.resuming) {
@@ -737,10 +903,12 @@ export class ChatClient {
       }
     }
     if (err.cid) {
-      const entry = this.outbox.get(err.cid);
+      const entry = this.outbox.get(err.cid) ?? this.recent.get(err.cid);
       if (entry) {
         clearTimeout(entry.timer);
         this.outbox.delete(err.cid);
+        this.recent.delete(err.cid);
+        this.setOutboxStatus(entry, 'failed');
       }
     }
     this.emit('error', err);

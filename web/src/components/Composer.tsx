@@ -1,18 +1,18 @@
-import { useState, type FormEvent, type KeyboardEvent } from 'react';
+import { forwardRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { utf8Length } from '../client/validate';
 
 export interface ComposerProps {
   maxBytes: number;
-  /** other online users of the room (direct message recipients) */
-  recipients: string[];
-  to: string;
-  onToChange: (to: string) => void;
+  /** "#main" or "@bob": where the message goes */
+  target: string;
   disabled?: boolean;
+  /** true while offline: what is sent now waits for the connection */
+  queued?: boolean;
   /** returns false when the message was not accepted (the text stays) */
-  onSend: (text: string, to: string) => boolean;
+  onSend: (text: string) => boolean;
 }
 
-export function Composer({ maxBytes, recipients, to, onToChange, disabled, onSend }: ComposerProps) {
+export const Composer = forwardRef<HTMLTextAreaElement, ComposerProps>(function Composer({ maxBytes, target, disabled, queued, onSend }, ref) {
   const [text, setText] = useState('');
   const bytes = utf8Length(text);
   const tooLong = bytes > maxBytes;
@@ -20,7 +20,7 @@ export function Composer({ maxBytes, recipients, to, onToChange, disabled, onSen
 
   const submit = () => {
     if (!canSend) return;
-    if (onSend(text, to)) setText('');
+    if (onSend(text)) setText('');
   };
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
@@ -35,33 +35,26 @@ export function Composer({ maxBytes, recipients, to, onToChange, disabled, onSen
 
   return (
     <form className="composer" onSubmit={onSubmit} data-testid="composer" aria-label="Send a message">
-      <label className="visually-hidden" htmlFor="composer-to">
-        Recipient
-      </label>
-      <select id="composer-to" value={to} onChange={(e) => onToChange(e.target.value)} data-testid="composer-to" aria-label="Recipient">
-        <option value="">Everyone</option>
-        {recipients.map((u) => (
-          <option key={u} value={u}>
-            {u} (direct)
-          </option>
-        ))}
-        {to !== '' && !recipients.includes(to) && <option value={to}>{to} (offline)</option>}
-      </select>
       <label className="visually-hidden" htmlFor="composer-input">
         Message
       </label>
       <textarea
         id="composer-input"
+        ref={ref}
+        autoFocus
         value={text}
         rows={2}
-        placeholder={to ? `Direct message to ${to}` : 'Write a message (Enter to send, Shift+Enter for a new line)'}
+        placeholder={`Message ${target}${queued ? ' (sent when the connection is back)' : ''}`}
         onChange={(e) => setText(e.target.value)}
         onKeyDown={onKeyDown}
         maxLength={maxBytes}
         aria-invalid={tooLong}
-        aria-describedby="composer-count"
+        aria-describedby="composer-count composer-help"
         data-testid="composer-input"
       />
+      <span id="composer-help" className="visually-hidden">
+        Enter sends, Shift+Enter starts a new line.
+      </span>
       <div className="composer-side">
         <button type="submit" disabled={!canSend} data-testid="composer-send" aria-label="Send">
           Send
@@ -72,4 +65,4 @@ export function Composer({ maxBytes, recipients, to, onToChange, disabled, onSen
       </div>
     </form>
   );
-}
+});
