@@ -3,6 +3,7 @@
 #include "chatrelay/config.hpp"
 #include "chatrelay/type_ids.hpp"
 
+#include <caf/atom.hpp>
 #include <caf/config_option_adder.hpp>
 #include <caf/config_value.hpp>
 
@@ -23,6 +24,12 @@ relay_config::relay_config() {
   // still override this.
   set("middleman.app-identifiers",
       std::vector<std::string>{chatrelay::app_identifier});
+  // CAF's default work-stealing scheduler polls for work after every job
+  // (600 attempts, then 10 ms naps) on max(cores, 4) threads: at 200 chats/s
+  // that cost ~1 ms of relay CPU per chat and starved the broker on a small
+  // machine. Work sharing sleeps on a condition variable: 5-8x less CPU per
+  // chat, idle ~0.1% of a core (bench/run-scheduler.sh). A file or flag wins.
+  set("scheduler.policy", caf::atom("sharing"));
 }
 
 namespace {

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# The browser-path benchmark (issue 13): 100 users in one room over STOMP/WebSocket (web-stomp), three
+# targets measured in one run on one machine, see bench/README.md ("Browser path"):
+#   relay  through chat-relayd (what the web client does)
+#   topic  the broker's own fan-out over web-stomp, no relay (/topic anchor)
+#   sio    a Socket.IO 4 server on Node (reference)
+# For each: an open-loop rate sweep (highest send rate with p99 <= 50 ms and nothing lost, duplicated
+# or reordered) and a flat-out point; CPU per delivery of the broker, the relay and the Socket.IO server.
+#
+#   bench/run-browser.sh        # writes bench/results/<date>-browser/ and updates bench/results/LATEST.md
+#
+# Starts the private broker with scripts/broker.sh if it is not running (stops it at the end only then)
+# and build/chat-relayd with its own config (stopped by PID). Environment (defaults):
+#   RELAY=build/chat-relayd  RELAY_ARGS="" (extra relay flags, e.g. --scheduler.policy=stealing)
+#   BENCH_HTTP=127.0.0.1:18097 (relay's HTTP)  SIO_PORT=18197  TARGETS=relay,topic,sio
+#   USERS=100 SENDERS=10 WORKERS=2 RATES=100,200,400,700,1000,1500,2000,3000,5000
+#   POINT_SEC=5 FLAT_SEC=5 WINDOW=20 P99_MS=50 BATCH=0 (1: logins ask for "batch": true)
+#   TIME_LIMIT=900 (seconds for the whole sweep)  RMQ_* as for scripts/broker.sh
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+RELAY="${RELAY:-$root/build/chat-relayd}"
+RELAY_ARGS="${RELAY_ARGS:-}"
+BENCH_HTTP="${BENCH_HTTP:-127.0.0.1:18097}"
+SIO_PORT="${SIO_PORT:-18197}"
+TARGETS="${TARGETS:-relay,topic,sio}"
+USERS="${USERS:-100}"
+SENDERS="${SENDERS:-10}"
+WORKERS="${WORKERS:-2}"
+RATES="${RATES:-100,200,400,700,1000,1500,2000,3000,5000}"
+POINT_SEC="${POINT_SEC:-5}"
+FLAT_SEC="${FLAT_SEC:-5}"
+WINDOW="${WINDOW:-20}"
+P99_MS="${P99_MS:-50}"
+BATCH="${BATCH:-0}"
+TIME_LIMIT="${TIME_LIMIT:-900}"
+
+# shellcheck source=../scripts/lib/rabbitmq.sh
+. "$root/scripts/lib/rabbitmq.sh"
+rmq_defaults
+
+log() { printf '[run-browser %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+[[ -x "$RELAY" ]] || die "relay binary $RELAY missing: cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build build -j2 --target chat-relayd"
+if grep -q '^CMAKE_BUILD_TYPE:STRING=Debug' "$(dirname "$RELAY")/CMakeCache.txt" 2>/dev/null; then
+  log "WARNING: $RELAY is a Debug build; numbers will not be representative"
+fi
+if [[ ! -d "$root/bench/browser/node_modules" ]]; then
+  log "installing the load client's packages (npm ci)"
+  (cd "$root/bench/browser" && npm ci --no-audit --no-fund >/dev/null)
+fi
+
+stamp="$(date -u +%Y-%m-%dT%H%M%SZ)"
+out="$root/bench/results/$stamp-browser"
+mkdir -p "$out"
+log "results in $out"
+
+started_broker=0
+relay_pid=""
+stop_relay() {
+  if [[ -n "$relay_pid" ]] && kill -0 "$relay_pid" 2>/dev/null; then
+    kill -TERM "$relay_pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$relay_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$relay_pid" 2>/dev/null || true
+    wait "$relay_pid" 2>/dev/null || true
+  fi
+  relay_pid=""
+}
+cleanup() {
+  stop_relay
+  if [[ "$started_broker" == 1 ]]; then
+    log "stopping the broker this script started"
+    "$root/scripts/broker.sh" stop || true
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if ! "$root/scripts/broker.sh" status >/dev/null 2>&1; then
+  log "starting the private broker"
+  RMQ_FRESH=1 "$root/scripts/broker.sh" start
+  started_broker=1
+fi
+broker_pid="$(rmq_ctl eval 'os:getpid().' 2>/dev/null | tr -dc '0-9')"
+[[ -n "$broker_pid" && -d "/proc/$broker_pid" ]] || die "cannot find the broker's beam.smp pid"
+log "broker $RMQ_NODE beam.smp pid $broker_pid (open files $(awk '/Max open files/ {print $4}' "/proc/$broker_pid/limits")), ws port $RMQ_WS_PORT"
+# stale chats from an earlier run would be stamped into this run's rooms' neighbours
+for q in login chat; do rmq_ctl purge_queue -q "$q" >/dev/null 2>&1 || true; done
+
+big=1000000
+"$RELAY" --long-help 2>&1 | grep -q -- '--relay.rate-limit=<real64>' && big=1000000.0
+cat >"$out/relay.ini" <<EOF
+; written by bench/run-browser.sh: the relay's defaults (scheduler included) except what a load test needs
+[relay]
+id="bench-browser"
+amqp-host="127.0.0.1"
+amqp-port=$RMQ_AMQP_PORT
+amqp-user="chat-relay"
+amqp-password="chat-relay"
+http="$BENCH_HTTP"
+; 10 senders at up to 500 msg/s each: per-user rate limiting would reject most of it
+rate-limit=$big
+rate-burst=$big
+log-level="info"
+EOF
+# shellcheck disable=SC2086  # RELAY_ARGS is a list of flags
+"$RELAY" --config-file="$out/relay.ini" $RELAY_ARGS >>"$out/relay.log" 2>&1 &
+relay_pid=$!
+for _ in $(seq 300); do
+  curl -sf "http://$BENCH_HTTP/readyz" >/dev/null 2>&1 && break
+  kill -0 "$relay_pid" 2>/dev/null || die "relay exited at start, see $out/relay.log"
+  sleep 0.1
+done
+curl -sf "http://$BENCH_HTTP/readyz" >/dev/null 2>&1 || die "relay not ready after 30 s, see $out/relay.log"
+log "relay pid $relay_pid ready ($RELAY_ARGS)"
+"$RELAY" --config-file="$out/relay.ini" $RELAY_ARGS --dump-config 2>/dev/null | sed -n '/^scheduler/,/^[a-z]/p' >"$out/scheduler.txt" || true
+
+extra=()
+[[ "$BATCH" == 1 ]] && extra+=(--batch)
+log "sweep: targets $TARGETS, $USERS users, $SENDERS senders, rates $RATES (${POINT_SEC}s each), flat ${FLAT_SEC}s"
+rc=0
+timeout "$TIME_LIMIT" node "$root/bench/browser/bench.mjs" --target "$TARGETS" --users "$USERS" --senders "$SENDERS" \
+  --workers "$WORKERS" --rates "$RATES" --point-sec "$POINT_SEC" --flat-sec "$FLAT_SEC" --window "$WINDOW" \
+  --p99-limit-ms "$P99_MS" --ws-url "ws://127.0.0.1:$RMQ_WS_PORT/ws" --sio-port "$SIO_PORT" \
+  --cpu-pid "broker:$broker_pid" --cpu-pid "relay:$relay_pid" --json "$out/results.json" "${extra[@]}" \
+  2> >(tee "$out/bench.log" >&2) || rc=$?
+[[ -s "$out/results.json" ]] || die "the load client wrote no results (exit $rc), see $out/bench.log"
+relay_alive=yes
+kill -0 "$relay_pid" 2>/dev/null || relay_alive=no
+
+git_rev="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo 'no commit')"
+python3 "$root/bench/browser/report.py" "$out" "$stamp" "$git_rev" "$relay_alive" "$(nproc)" "$RELAY_ARGS"
+gnuplot "$out/plot.gp" || log "gnuplot failed"
+python3 "$root/bench/browser/report.py" --latest "$root/bench/results/LATEST.md" "$out" "$stamp-browser"
+log "report: $out/report.md"
+cat "$out/report.md"
