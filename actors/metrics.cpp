@@ -45,6 +45,10 @@ relay_metrics::relay_metrics()
                       "1 while connected to a broker")),
       in_flight(gauge(*registry_, "chat_relay_in_flight",
                       "Publishes awaiting the broker's confirmation")),
+      peers(gauge(*registry_, "chat_relay_peers",
+                  "Other relays seen on the events exchange")),
+      rooms_online(gauge(*registry_, "chat_relay_rooms_online",
+                         "Rooms with at least one member online")),
       publish_latency(
           prometheus::BuildHistogram()
               .Name("chat_relay_publish_latency_seconds")
