@@ -57,6 +57,10 @@ relay_metrics::relay_metrics()
       stalled(gauge(*registry_, "chat_relay_confirm_stalled",
                     "1 while publishes sent again after a missed confirm "
                     "await their confirmation")),
+      peers(gauge(*registry_, "chat_relay_peers",
+                  "Other relays seen on the events exchange")),
+      rooms_online(gauge(*registry_, "chat_relay_rooms_online",
+                         "Rooms with at least one member online")),
       publish_latency(
           prometheus::BuildHistogram()
               .Name("chat_relay_publish_latency_seconds")

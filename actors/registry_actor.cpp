@@ -914,6 +914,11 @@ registry_state::exchanges_of(const session_entry& e) const {
 
 void registry_state::update_gauges() {
   metrics->users_online.Set(static_cast<double>(logins.size()));
+  metrics->peers.Set(static_cast<double>(peers.size()));
+  auto occupied = std::count_if(rooms.begin(), rooms.end(), [](auto& r) {
+    return !r.second.members.empty();
+  });
+  metrics->rooms_online.Set(static_cast<double>(occupied));
 }
 
 // -- behavior -----------------------------------------------------------------

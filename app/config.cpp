@@ -19,7 +19,16 @@ relay_config::relay_config() {
           remote.port, "remote-port",
           "publish the registry through CAF's middleman on this port (0 = off)")
       .add(remote.host, "remote-host",
-           "address the published registry listens on");
+           "address the published registry listens on")
+      .add(daemon.log_format, "log-format",
+           "log lines as \"text\" or \"json\" (one object per line)");
+  caf::config_option_adder{custom_options_, "global"}
+      .add(daemon.version, "version", "print the version and exit")
+      .add(daemon.check_config, "check-config",
+           "check the configuration (file and flags) and exit: 0 valid, 1 not");
+  // Empty: found next to the installed daemon or in the build tree
+  // (app/service.hpp, resolve_web_root).
+  options.web_root.clear();
   // Peers must speak the same typed interfaces; the file or a flag may
   // still override this.
   set("middleman.app-identifiers",
@@ -30,6 +39,12 @@ relay_config::relay_config() {
   // machine. Work sharing sleeps on a condition variable: 5-8x less CPU per
   // chat, idle ~0.1% of a core (bench/run-scheduler.sh). A file or flag wins.
   set("scheduler.policy", caf::atom("sharing"));
+}
+
+std::string relay_config::validate_daemon() const {
+  if (daemon.log_format != "text" && daemon.log_format != "json")
+    return "relay.log-format: must be \"text\" or \"json\"";
+  return {};
 }
 
 namespace {

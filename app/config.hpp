@@ -19,6 +19,13 @@ struct remote_options {
   std::string host = defaults::remote::host;
 };
 
+/// Options of the daemon alone (not of the embeddable relay).
+struct daemon_options {
+  std::string log_format = "text"; ///< relay.log-format: "text" or "json"
+  bool version = false;            ///< --version: print it and exit
+  bool check_config = false;       ///< --check-config: validate and exit
+};
+
 class relay_config : public caf::actor_system_config {
 public:
   relay_config();
@@ -27,8 +34,12 @@ public:
   /// CAF silently dropped; returns an error naming the key, or "".
   std::string check_file() const;
 
+  /// Checks the daemon's own options; returns an error naming one, or "".
+  std::string validate_daemon() const;
+
   relay_options options;
   remote_options remote;
+  daemon_options daemon;
 };
 
 } // namespace chatrelay::app

@@ -1,5 +1,8 @@
 #include "app/http_server.hpp"
 
+#include "app/status.hpp"
+#include "app/status_page.hpp"
+
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <prometheus/text_serializer.h>
@@ -49,6 +52,15 @@ std::string http_server::start() {
         prometheus::TextSerializer{}.Serialize(metrics->registry()->Collect());
     res.set_content(text, "text/plain; version=0.0.4");
   });
+  auto status = std::make_shared<relay_status>(opts_, metrics);
+  srv.Get("/status.json", [status](const httplib::Request&,
+                                   httplib::Response& res) {
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(status->snapshot().dump() + "\n", "application/json");
+  });
+  srv.Get("/status", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(status_page_html, "text/html; charset=utf-8");
+  });
   auto& o = opts_;
   nlohmann::json client_config{
       {"wsUrl", o.web_stomp_url},
@@ -67,8 +79,8 @@ std::string http_server::start() {
             res.set_header("Cache-Control", "no-store");
             res.set_content(client_config.dump(), "application/json");
           });
-  // The built web client; a missing directory only disables it.
-  srv.set_mount_point("/", o.web_root);
+  // The built web client (resolved by the daemon; "" = none).
+  if (!o.web_root.empty()) srv.set_mount_point("/", o.web_root);
   auto colon = o.http.rfind(':');
   auto host = o.http.substr(0, colon);
   auto port = std::stoi(o.http.substr(colon + 1));

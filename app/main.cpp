@@ -2,6 +2,7 @@
 // the relay's actors, the HTTP port and signals.
 #include "app/config.hpp"
 #include "app/http_server.hpp"
+#include "app/service.hpp"
 #include "chatrelay/logging.hpp"
 #include "chatrelay/relay.hpp"
 #include "chatrelay/type_ids.hpp"
@@ -9,7 +10,9 @@
 #include <caf/actor_system.hpp>
 #include <caf/io/middleman.hpp>
 
+#include <chrono>
 #include <csignal>
+#include <ctime>
 #include <iostream>
 
 using namespace chatrelay;
@@ -26,10 +29,12 @@ public:
     pthread_sigmask(SIG_BLOCK, &set_, nullptr);
   }
 
-  int wait() {
-    int sig = 0;
-    sigwait(&set_, &sig);
-    return sig;
+  /// The signal, or 0 when none came within `timeout`.
+  int wait_for(std::chrono::milliseconds timeout) {
+    auto ms = timeout.count();
+    timespec ts{static_cast<time_t>(ms / 1000), (ms % 1000) * 1000000L};
+    auto sig = sigtimedwait(&set_, nullptr, &ts);
+    return sig > 0 ? sig : 0;
   }
 
 private:
@@ -50,6 +55,10 @@ int main(int argc, char** argv) {
     return EXIT_FAILURE;
   }
   if (cfg.cli_helptext_printed) return EXIT_SUCCESS;
+  if (cfg.daemon.version) {
+    std::cout << app::version_text() << "\n";
+    return EXIT_SUCCESS;
+  }
   if (auto err = cfg.check_file(); !err.empty()) {
     std::cerr << "chat-relayd: " << err << "\n";
     return EXIT_FAILURE;
@@ -60,7 +69,14 @@ int main(int argc, char** argv) {
     std::cerr << "chat-relayd: " << err << "\n";
     return EXIT_FAILURE;
   }
+  if (auto err = cfg.validate_daemon(); !err.empty()) {
+    std::cerr << "chat-relayd: " << err << "\n";
+    return EXIT_FAILURE;
+  }
+  opts.web_root = app::resolve_web_root(opts.web_root);
+  if (cfg.daemon.check_config) return app::report_config_check(cfg);
   log::set_level(opts.log_level);
+  log::set_format(cfg.daemon.log_format);
   auto metrics = std::make_shared<relay_metrics>();
   app::http_server http{opts, metrics};
   if (auto err = http.start(); !err.empty()) {
@@ -86,8 +102,15 @@ int main(int argc, char** argv) {
                   "registry published on " << r.host << ":" << *port);
   }
   CHATRELAY_LOG(info, "main",
-                "chat-relayd " << opts.id << " serving; HTTP on " << opts.http);
-  auto sig = signals.wait();
+                app::version_text()
+                    << ": " << opts.id << " serving; HTTP on " << opts.http);
+  app::log_web_root(opts.web_root);
+  // Readiness for systemd follows the relay's role (as /readyz does).
+  app::service_notifier service;
+  int sig = 0;
+  while ((sig = signals.wait_for(std::chrono::milliseconds{200})) == 0)
+    service.update(*metrics);
+  service.stopping();
   CHATRELAY_LOG(info, "main", "signal " << sig << ": shutting down");
   stop_relay(sys, relay);
   http.stop();

@@ -7,11 +7,13 @@ packages=(
   build-essential cmake pkg-config                # toolchain
   libcaf-dev librabbitmq-dev nlohmann-json3-dev   # the daemon's libraries
   prometheus-cpp-dev libcpp-httplib-dev
+  libsystemd-dev                                   # sd_notify: Type=notify readiness (optional at build time)
   rabbitmq-server                                  # the broker (run as a private node by broker.sh)
   clang libclang-rt-14-dev                         # fuzzing (libFuzzer) and sanitizer runtimes
   chromium                                         # web end-to-end tests (headless)
   gnuplot-nox                                      # bench plots
   curl                                             # readiness checks, management API
+  dpkg-dev file                                    # cpack -G DEB: dpkg-shlibdeps (finds ELF files with file)
 )
 # Node from any source will do (the machine may carry a newer one than Debian's 18).
 if ! command -v node >/dev/null 2>&1; then packages+=(nodejs npm); fi

@@ -148,8 +148,17 @@ stage_tsan() {
     -E '^unit\.embedding$'
 }
 
-# ---- stage install (issue 8): owned by tests/install/run.sh ----
-stage_install() { BUILD_DIR=build bash tests/install/run.sh; }
+# ---- stage install (issues 8, 14): tests/install/run.sh (cmake --install, consumers) and
+# tests/install/deb.sh (cpack -G DEB, dpkg -i, the installed daemon against the broker, dpkg --purge)
+stage_install() {
+  BUILD_DIR=build bash tests/install/run.sh
+  if [[ "$(id -u)" == 0 ]]; then
+    bash tests/install/deb.sh
+  else
+    echo "tests/install/deb.sh needs root (dpkg -i): not run" >&2
+    return 1
+  fi
+}
 
 # The daemon must be there (and current) when only the integration stages were asked for.
 ensure_daemon() {   # ensure_daemon DIR BUILD-STAGE [cmake args...]

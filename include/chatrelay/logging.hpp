@@ -13,6 +13,18 @@ enum class level { debug, info, warning, error };
 /// Sets the minimum level; returns false for an unknown name.
 bool set_level(std::string_view name);
 
+/// Line format: "text" (default) or "json" (one object per line, for log
+/// shippers); returns false for an unknown name.
+bool set_format(std::string_view name);
+
+/// Under journald (JOURNAL_STREAM names our stderr) lines carry a syslog
+/// priority prefix instead of a timestamp: the journal stamps them itself.
+/// Detected by default; tests and embedders may force it.
+void set_journal(bool on);
+
+/// Whether stderr is connected to the journal (systemd's JOURNAL_STREAM).
+bool stderr_is_journal();
+
 bool enabled(level lvl);
 
 void write(level lvl, std::string_view component, const std::string& line);

@@ -24,11 +24,19 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "install test: FAIL: $*" >&2; exit 1; }
+# shellcheck source=tests/install/lib.sh
+source tests/install/lib.sh
 step() { printf '\n--- %s\n' "$*"; }
 
 step "build (incremental) and install into $PREFIX"
 [[ -f "$BUILD_DIR/CMakeCache.txt" ]] || cmake -S . -B "$BUILD_DIR"
-cmake --build "$BUILD_DIR" --target chatrelay chat-relayd -j2
+targets=(chatrelay chat-relayd)
+web_client=0
+if grep -q '^CHATRELAY_WEB_CLIENT:BOOL=ON' "$BUILD_DIR/CMakeCache.txt"; then
+  targets+=(web-client)
+  web_client=1
+fi
+cmake --build "$BUILD_DIR" --target "${targets[@]}" -j2
 cmake --install "$BUILD_DIR" --prefix "$PREFIX" >"$PREFIX/install.log"
 libdir="$(sed -n 's/^CMAKE_INSTALL_LIBDIR:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt")"
 libdir="${libdir:-lib}"
@@ -55,6 +63,24 @@ echo "ok  only include/chatrelay is installed"
 "$PREFIX/bin/chat-relayd" --help >/dev/null || fail "the installed daemon does not start"
 echo "ok  bin/chat-relayd --help runs (finds its library)"
 
+step "the service: config under etc/, systemd unit, docs, web client"
+for f in etc/chat-relay/chat-relay.ini lib/systemd/system/chat-relayd.service \
+  share/doc/chat-relay/operations.md share/doc/chat-relay/grafana/chat-relay.json; do
+  [[ -e "$PREFIX/$f" ]] || fail "missing $f"
+  echo "ok  $f"
+done
+if ((web_client)); then
+  [[ -f "$PREFIX/share/chat-relay/web/index.html" ]] || fail "missing share/chat-relay/web/index.html"
+  echo "ok  share/chat-relay/web/index.html"
+  # Started anywhere, the installed daemon finds its web client.
+  out="$(cd / && "$PREFIX/bin/chat-relayd" --config-file="$PREFIX/etc/chat-relay/chat-relay.ini" --check-config)" ||
+    fail "--check-config: $out"
+  [[ "$out" == *"web client: $PREFIX/share/chat-relay/web"* ]] || fail "--check-config said: $out"
+  echo "ok  the installed daemon serves $PREFIX/share/chat-relay/web (started in /)"
+else
+  echo "(CHATRELAY_WEB_CLIENT is OFF in $BUILD_DIR: no web client installed)"
+fi
+
 step "docs/embedding.md shows tests/install/consumer/main.cpp verbatim"
 awk '/<!-- smallest-program -->/{f=1;next} f&&/^```cpp/{g=1;next} g&&/^```/{exit} g' \
   docs/embedding.md >"$PREFIX/doc-program.cpp"
@@ -62,21 +88,9 @@ diff -u tests/install/consumer/main.cpp "$PREFIX/doc-program.cpp" ||
   fail "docs/embedding.md and tests/install/consumer/main.cpp differ"
 echo "ok  identical"
 
-# The relay under test uses its own names: it must not take over (or leave
-# behind) the queues of a relay that serves on the same broker.
-if [[ "$AMQP_URL" =~ ^amqp://([^:@/]*):([^@/]*)@([^:/]+)(:([0-9]+))?(/.*)?$ ]]; then
-  amqp_user="${BASH_REMATCH[1]}" amqp_pass="${BASH_REMATCH[2]}"
-  amqp_host="${BASH_REMATCH[3]}" amqp_port="${BASH_REMATCH[5]:-5672}"
-else
-  fail "cannot parse AMQP_URL=$AMQP_URL (amqp://user:pass@host[:port])"
-fi
 names="it.install.$$"
-relay_flags=(
-  "--relay.amqp-host=$amqp_host" "--relay.amqp-port=$amqp_port"
-  "--relay.amqp-user=$amqp_user" "--relay.amqp-password=$amqp_pass"
-  "--relay.login-queue=$names.login" "--relay.chat-queue=$names.chat"
-  "--relay.events-exchange=$names.events"
-  "--relay.room-exchange-prefix=$names.room." "--relay.log-level=warning")
+relay_broker_flags "$names" || fail "AMQP_URL"
+relay_flags+=("--relay.log-level=warning")
 delete_names() {   # best effort, with the integration suites' amqplib
   [[ -d tests/integration/node_modules/amqplib ]] || return 0
   (cd tests/integration && AMQP_URL="$AMQP_URL" N="$names" node --input-type=module -e '
