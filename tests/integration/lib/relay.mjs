@@ -3,7 +3,11 @@
 // startRelay({ suite, options, wait }) writes a temporary CAF INI config (section [relay]),
 // picks a free HTTP port, starts the daemon with its stderr captured in logs/<suite>-<id>.log,
 // and waits until /readyz answers 200 (or /healthz with wait:'healthz').
-import { spawn } from 'node:child_process';
+//
+// Stopping is graceful everywhere but kill9(): SIGTERM, then up to STOP_TIMEOUT_MS for the exit
+// (a sanitized daemon writes its LeakSanitizer report at exit, and a SIGKILL would lose it), and only
+// then SIGKILL. scripts/test.sh scans the logs for sanitizer reports (lib/sanitizer-scan.mjs).
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -14,7 +18,13 @@ import crypto from 'node:crypto';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, '..');
 export const RELAY_BIN = path.resolve(ROOT, process.env.RELAY_BIN || '../../build/chat-relayd');
-export const LOG_DIR = path.join(ROOT, 'logs');
+// RELAY_LOG_DIR: scripts/test.sh gives each integration stage its own directory to scan.
+export const LOG_DIR = path.resolve(ROOT, process.env.RELAY_LOG_DIR || 'logs');
+// The test file that started the relays, written into each log's header for the sanitizer scan.
+const TEST_FILE = path.basename(process.argv[1] ?? 'unknown');
+// Bound on a graceful stop before SIGKILL: generous, as LeakSanitizer's exit scan of a sanitized
+// daemon on a loaded machine takes seconds. Test-visible timing (inTime) uses the caller's grace.
+export const STOP_TIMEOUT_MS = Number(process.env.RELAY_STOP_TIMEOUT_MS || 20000);
 
 // Options whose values are CAF durations (written unquoted, with a unit).
 const DURATION_KEYS = new Set(['amqp-heartbeat', 'keepalive-timeout', 'queue-expiry', 'failover']);
@@ -158,18 +168,27 @@ export class Relay {
     throw new Error(`relay ${this.id}: ${p} not 200 within ${timeout} ms (last: ${last?.status} ${last?.text?.slice(0, 200)})\n${this.logTail()}`);
   }
 
-  /** SIGTERM; returns {ms, inTime, exit}. SIGKILLs if it has not exited after `grace` ms. */
+  /**
+   * SIGTERM; returns {ms, inTime, exit}: inTime says whether it exited within `grace` ms. One that
+   * has not keeps its chance to exit by itself (and write its sanitizer reports) until
+   * max(grace, STOP_TIMEOUT_MS), and is SIGKILLed only then (exit.signal says so).
+   */
   async stop({ grace = 2000 } = {}) {
     if (!this.proc || this.exit) return { ms: 0, inTime: true, exit: this.exit };
     const t0 = Date.now();
     this.proc.kill('SIGTERM');
-    const res = await Promise.race([this.exitPromise, sleep(grace).then(() => null)]);
+    const exited = (ms) => Promise.race([this.exitPromise, sleep(ms).then(() => null)]);
+    let exit = await exited(grace);
     const ms = Date.now() - t0;
-    if (res) { live.delete(this); return { ms, inTime: true, exit: res }; }
-    this.proc.kill('SIGKILL');
-    const exit = await this.exitPromise;
+    const inTime = exit !== null;
+    if (!inTime) exit = await exited(Math.max(0, STOP_TIMEOUT_MS - grace));
+    if (!exit) {
+      fs.appendFileSync(this.logFile, `\n===== relay.mjs: no exit ${STOP_TIMEOUT_MS} ms after SIGTERM: SIGKILL =====\n`);
+      this.proc.kill('SIGKILL');
+      exit = await this.exitPromise;
+    }
     live.delete(this);
-    return { ms, inTime: false, exit };
+    return { ms, inTime, exit };
   }
 
   async kill9() {
@@ -225,7 +244,7 @@ export async function startRelay({ suite, options = {}, wait = 'readyz', timeout
   const cfgFile = path.join(os.tmpdir(), `chat-relay-it-${id}.ini`);
   writeConfig(cfgFile, opts);
   const logFile = path.join(LOG_DIR, `${suite}-${id}.log`);
-  fs.writeFileSync(logFile, `===== ${new Date().toISOString()} ${RELAY_BIN} --config-file=${cfgFile}\n` + fs.readFileSync(cfgFile, 'utf8') + '=====\n');
+  fs.writeFileSync(logFile, `===== ${new Date().toISOString()} ${RELAY_BIN} --config-file=${cfgFile} test-file=${TEST_FILE}\n` + fs.readFileSync(cfgFile, 'utf8') + '=====\n');
   const relay = new Relay({ suite, options: opts, port, logFile, cfgFile });
   relay.spawn();
   if (wait) {
@@ -251,7 +270,18 @@ export function allLogTails(n = 60, relays = null) {
   return list.map((r) => r.logTail(n)).join('\n');
 }
 
-process.on('exit', () => { for (const r of live) { try { r.proc.kill('SIGKILL'); } catch { /* */ } } });
+// Relays a suite left running when its process ends: SIGTERM, wait (synchronously: an exit
+// handler cannot await) for them to exit and write their reports, SIGKILL what is left.
+process.on('exit', () => {
+  const pids = [...live].map((r) => r.pid).filter(Boolean);
+  if (!pids.length) return;
+  for (const pid of pids) { try { process.kill(pid, 'SIGTERM'); } catch { /* */ } }
+  // A child that exited stays a zombie until we reap it: "gone" is no /proc entry or state Z.
+  const gone = 'for p in "$@"; do s=$(cut -d" " -f3 /proc/$p/stat 2>/dev/null) || continue; [ "$s" = Z ] || return 1; done';
+  const script = `gone() { ${gone}; }; end=$(( $(date +%s) + ${Math.ceil(STOP_TIMEOUT_MS / 1000)} ));
+    while ! gone "$@" && [ $(date +%s) -lt $end ]; do sleep 0.1; done; gone "$@" || kill -KILL "$@" 2>/dev/null; true`;
+  spawnSync('sh', ['-c', script, 'sh', ...pids.map(String)], { stdio: 'ignore' });
+});
 
 export function tryJson(text) { try { return JSON.parse(text); } catch { return null; } }
 
