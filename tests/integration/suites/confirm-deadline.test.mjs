@@ -68,20 +68,35 @@ describe('a confirm that never comes (broker frozen)', () => {
     })();
     const confirmed = [];
     const sends = [];
-    // A burst, and the freeze while the relay works through it: it holds deliveries (prefetch)
-    // and publishes them into a broker that confirms nothing until SIGCONT.
+    // A stream (~300 chats/s), and the freeze while the relay has publishes awaiting their
+    // confirm (chat_relay_in_flight > 0): it publishes into a broker that confirms nothing until
+    // SIGCONT. A freeze that caught nothing in flight (the confirms came first) is tried again.
     const isMine = (e) => e?.type === 'message' && e.cid?.startsWith(`cd${tag}-`);
-    for (let i = 0; i < CHATS; i++) {
-      const cid = `cd${tag}-${i}`;
-      sends.push(broker.publish(relay.options['chat-queue'],
-        { v: 1, sender: users[0].name, token: users[0].token, message: `m${i}`, cid })
-        .then(() => confirmed.push(cid), () => {}));
-    }
+    const producing = (async () => {
+      for (let i = 0; i < CHATS; i++) {
+        const cid = `cd${tag}-${i}`;
+        sends.push(broker.publish(relay.options['chat-queue'],
+          { v: 1, sender: users[0].name, token: users[0].token, message: `m${i}`, cid })
+          .then(() => confirmed.push(cid), () => {}));
+        if (i % 10 === 9) await sleep(30);
+      }
+    })();
     await users[0].waitForCount(isMine, 20, 20000, 'the first chats');
-    frozen = beamPid();
-    process.kill(frozen, 'SIGSTOP');
-    const freezeAt = Date.now();
-    setTimeout(thaw, FREEZE_MS);
+    let freezeAt = 0;
+    for (let attempt = 0; attempt < 5 && !freezeAt; attempt++) {
+      for (let k = 0; k < 400 && !((await relay.metric('chat_relay_in_flight')) > 0); k++) await sleep(2);
+      frozen = beamPid();
+      process.kill(frozen, 'SIGSTOP');
+      const at = Date.now();
+      await sleep(2000); // twice the confirm timeout
+      if ((await relay.readyz()).json?.role === 'stalled') {
+        freezeAt = at;
+        await sleep(Math.max(0, at + FREEZE_MS - Date.now()));
+      }
+      thaw();
+      if (!freezeAt) await sleep(300);
+    }
+    await producing;
     await Promise.all(sends);
     for (const u of users) {
       try {
