@@ -406,8 +406,11 @@ describe('two relays on a 3-node RabbitMQ cluster, a node stops during traffic',
       figures[name] = m;
       say(`relay ${name}: on ${await relayNode(r, 1).catch(() => '?')}, ${Object.entries(m).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     }
-    const takeover = timeline.find((e) => e.at >= faultAt && /^A connected\/active 1\/1/.test(e.what));
-    say(`FIGURES fault=${FAULT} takeover_ms=${takeover ? takeover.at - faultAt : 'none'} largest_pause_ms=${worstGap} ` +
+    // Takeover: from the moment the fault is done (the kill command returned; for stop_app, when
+    // it returned) to the first poll (every 100 ms) that sees a relay active again.
+    const done = timeline.find((e) => e.what === `${FAULT} clu2 returned`)?.at ?? faultAt;
+    const takeover = timeline.find((e) => e.at >= done && /connected\/active 1\/1/.test(e.what));
+    say(`FIGURES fault=${FAULT} takeover_ms=${takeover ? takeover.at - done : 'none'} largest_pause_ms=${worstGap} ` +
       `copies_dropped=${dupTotal} restamped_cids=${restampTotal} ` +
       `confirm_timeouts=${(figures.A?.confirm_timeouts_total || 0) + (figures.B?.confirm_timeouts_total || 0)} ` +
       `republished=${(figures.A?.republished_total || 0) + (figures.B?.republished_total || 0)} resends=${resends} nacks=${nacked} returns=${returned}`);
