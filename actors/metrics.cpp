@@ -37,6 +37,15 @@ relay_metrics::relay_metrics()
                            "Deliveries the broker flagged as redelivered")),
       published(counter(*registry_, "chat_relay_published_total",
                         "AMQP messages published")),
+      confirm_timeouts(
+          counter(*registry_, "chat_relay_confirm_timeouts_total",
+                  "Times a publish missed relay.confirm-timeout (the publish "
+                  "channel was reopened, or the connection dropped)")),
+      republished(counter(*registry_, "chat_relay_republished_total",
+                          "Unconfirmed publishes sent again")),
+      restamped(counter(*registry_, "chat_relay_restamped_total",
+                        "Redelivered or resent chats given a new id (their "
+                        "first id was below the room's latest)")),
       users_online(gauge(*registry_, "chat_relay_users_online",
                          "Users online (as known to this relay)")),
       active(gauge(*registry_, "chat_relay_active",
@@ -45,6 +54,9 @@ relay_metrics::relay_metrics()
                       "1 while connected to a broker")),
       in_flight(gauge(*registry_, "chat_relay_in_flight",
                       "Publishes awaiting the broker's confirmation")),
+      stalled(gauge(*registry_, "chat_relay_confirm_stalled",
+                    "1 while publishes sent again after a missed confirm "
+                    "await their confirmation")),
       publish_latency(
           prometheus::BuildHistogram()
               .Name("chat_relay_publish_latency_seconds")

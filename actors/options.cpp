@@ -45,6 +45,8 @@ std::string validate(const relay_options& o) {
     return bad("amqp-heartbeat", "must be between 0s and 1h");
   if (o.max_in_flight < 1 || o.max_in_flight > 65535)
     return bad("max-in-flight", "must be 1..65535");
+  if (o.confirm_timeout < 100ms || o.confirm_timeout > 600s)
+    return bad("confirm-timeout", "must be between 100ms and 10min");
   if (o.login_queue.empty() || o.chat_queue.empty() ||
       o.login_queue == o.chat_queue)
     return bad("login-queue", "login and chat queues must be distinct names");
@@ -53,6 +55,8 @@ std::string validate(const relay_options& o) {
   if (o.room_exchange_prefix.empty())
     return bad("room-exchange-prefix", "must not be empty");
   if (o.queue_expiry < 1s) return bad("queue-expiry", "must be at least 1s");
+  if (o.user_queue_type != "classic" && o.user_queue_type != "quorum")
+    return bad("user-queue-type", "must be \"classic\" or \"quorum\"");
   if (!protocol::valid_room(o.default_room))
     return bad("default-room", "must match [A-Za-z0-9_-]{1,32}");
   if (o.presence_limit > 100000)

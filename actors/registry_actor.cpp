@@ -54,6 +54,30 @@ json event_to_json(const chat_event& ev) {
               {"cid", ev.cid}};
 }
 
+/// The replication event of a stamped chat message.
+std::string message_event(const std::string& origin, const chat_event& ev) {
+  return json{
+      {"event", "message"}, {"origin", origin}, {"message", event_to_json(ev)}}
+      .dump();
+}
+
+/// The first id of an active term: above every id an earlier term can have
+/// issued, so ids stay unique per room (and per DM) across any failover or
+/// restart, even when replication lost the last ones. Milliseconds times
+/// 1000 (about 1.8e15, below 2^53 so JavaScript keeps it exact): an earlier
+/// term would have had to stamp more than 1000 messages per millisecond, on
+/// average, to reach it.
+uint64_t term_floor() {
+  return static_cast<uint64_t>(protocol::now_ms()) * 1000;
+}
+
+/// A cid stamped again (see on_stamp) is known by its latest id.
+void replace_cid(room_state& r, const chat_event& ev) {
+  if (ev.cid.empty()) return;
+  if (auto i = r.recent.find(ev.sender + '\n' + ev.cid); i != r.recent.end())
+    i->second = ev;
+}
+
 chat_event event_from_json(const json& j) {
   chat_event ev;
   ev.kind = static_cast<event_kind>(j.at("kind").get<int>());
@@ -92,6 +116,10 @@ void registry_state::on_role(relay_role r, uint64_t gen) {
   metrics->active.Set(r == relay_role::active ? 1 : 0);
   if (r == relay_role::active && prev != relay_role::active) {
     metrics->takeovers.Increment();
+    // A new term numbers above anything an earlier one issued (term_floor);
+    // within the term, ids are consecutive per room.
+    id_floor = std::max(id_floor, term_floor());
+    direct_seq = std::max(direct_seq, id_floor - 1);
     CHATRELAY_LOG(info, component,
                   "taking over " << sessions.size()
                                  << " sessions as the active relay");
@@ -188,13 +216,22 @@ void registry_state::on_stamp(chat_request& req, uint64_t tag, uint64_t gen) {
   auto& room = rooms[req.room];
   if (auto* stamped = seen_cid(room, req.sender, req.cid)) {
     // Seen before: a client's resend, or a redelivery after a failure that
-    // may have lost the first publish. Publish it again as it was (same id;
-    // clients drop what they already have), never stamp it twice.
+    // may have lost the first publish. Publish it again, never as a new
+    // message. As it was (same id; clients drop what they already have)
+    // when nothing was stamped after it in this term; otherwise users would
+    // get a lower id after a higher one, so it goes out with a new id and
+    // the same cid (clients drop it by sender and cid).
+    bool latest = stamped->id == room.seq && stamped->id >= id_floor;
+    auto again = latest ? *stamped : stamp(*stamped);
     CHATRELAY_LOG(debug, component,
                   "republishing cid " << req.cid << " of " << req.sender
-                                      << " as id " << stamped->id);
+                                      << " as id " << again.id);
     batch.messages.push_back(
-        {room_exchange(stamped->room), "", protocol::render_event(*stamped)});
+        {room_exchange(again.room), "", protocol::render_event(again)});
+    if (!latest) {
+      metrics->restamped.Increment();
+      replicate(batch, message_event(opts.id, again));
+    }
     publish(std::move(batch));
     return;
   }
@@ -234,10 +271,7 @@ void registry_state::broadcast(chat_event ev, publish_batch batch) {
   auto stamped = stamp(std::move(ev));
   batch.messages.push_back(
       {room_exchange(stamped.room), "", protocol::render_event(stamped)});
-  replicate(batch, json{{"event", "message"},
-                        {"origin", opts.id},
-                        {"message", event_to_json(stamped)}}
-                       .dump());
+  replicate(batch, message_event(opts.id, stamped));
   publish(std::move(batch));
   metrics->messages_out.Increment();
   notify(stamped);
@@ -612,9 +646,11 @@ std::string registry_state::resolve_room(const session_entry& e,
 
 chat_event registry_state::stamp(chat_event ev) {
   auto& r = rooms[ev.room];
-  ev.id = ++r.seq;
+  r.seq = std::max(r.seq + 1, id_floor);
+  ev.id = r.seq;
   ev.ts = protocol::now_ms();
   remember(r, ev);
+  replace_cid(r, ev);
   return ev;
 }
 
@@ -684,6 +720,7 @@ void registry_state::on_event(const delivery& d) {
       auto& r = rooms[ev.room];
       r.seq = std::max(r.seq, ev.id);
       remember(r, ev);
+      replace_cid(r, ev);
     } else if (event == "snapshot") {
       peers.insert(origin);
       auto target = j.at("for").get<std::string>();

@@ -66,6 +66,8 @@ struct registry_state {
   std::map<std::string, room_state> rooms;
   uint64_t next_session = 1;
   uint64_t direct_seq = 0;
+  /// First id of the current active term (see term_floor); 0 before any.
+  uint64_t id_floor = 0;
   std::vector<observer_actor> observers;
   moderator_actor moderator;   ///< may be null
   std::set<std::string> peers; ///< other relays seen on the events exchange

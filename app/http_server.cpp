@@ -32,11 +32,15 @@ std::string http_server::start() {
           [metrics](const httplib::Request&, httplib::Response& res) {
             bool connected = metrics->connected.Value() > 0;
             bool active = metrics->active.Value() > 0;
-            nlohmann::json body{{"ready", connected},
+            // Publishes sent again after a missed confirm (stalled) still
+            // wait: the relay takes no chats until they are confirmed.
+            bool stalled = connected && metrics->stalled.Value() > 0;
+            nlohmann::json body{{"ready", connected && !stalled},
                                 {"role", !connected ? "disconnected"
+                                         : stalled  ? "stalled"
                                          : active   ? "active"
                                                     : "standby"}};
-            res.status = connected ? 200 : 503;
+            res.status = connected && !stalled ? 200 : 503;
             res.set_content(body.dump() + "\n", "application/json");
           });
   srv.Get("/metrics", [metrics](const httplib::Request&,

@@ -1,5 +1,6 @@
 #include "broker/amqp_session.hpp"
 
+#include "broker/confirm_tracker.hpp"
 #include "chatrelay/logging.hpp"
 
 #include <amqp.h>
@@ -27,10 +28,15 @@ constexpr const char* component = "broker";
 // Channels, one job each: a refused exclusive consume closes only its own
 // channel, and an admin error never touches publishing.
 constexpr amqp_channel_t chat_channel = 1;
-constexpr amqp_channel_t publish_channel = 2;
+constexpr amqp_channel_t first_publish_channel = 2;
 constexpr amqp_channel_t admin_channel = 3;
 constexpr amqp_channel_t events_channel = 4;
 constexpr amqp_channel_t login_channel = 5;
+// A publish channel reopened after a missed confirm takes a number never
+// used on this connection so far (up to the last, then round again): a late
+// confirm of the old channel can then never be taken for one of the new.
+constexpr amqp_channel_t first_spare_channel = 6;
+constexpr amqp_channel_t last_spare_channel = 1000;
 
 /// A connection-level failure: the session reconnects.
 struct connection_lost : std::runtime_error {
@@ -76,12 +82,18 @@ class amqp_session::connection {
 public:
   connection(amqp_session& session, const amqp_address& addr,
              uint64_t generation)
-      : s_(session), generation_(generation) {
+      : s_(session), generation_(generation),
+        confirms_(std::chrono::duration_cast<confirm_tracker::duration>(
+            session.opts_.confirm_timeout)) {
+    confirms_.on_latency = [this](confirm_tracker::duration d) {
+      s_.metrics_->publish_latency.Observe(
+          std::chrono::duration<double>(d).count());
+    };
     conn_ = amqp_new_connection();
     try {
       open(addr);
     } catch (...) {
-      s_.live_fd_ = -1;
+      s_.set_live_fd(-1);
       amqp_destroy_connection(conn_);
       throw;
     }
@@ -90,7 +102,9 @@ public:
   ~connection() {
     // Best effort: a broken socket makes this fail quickly.
     if (!broken_) amqp_connection_close(conn_, AMQP_REPLY_SUCCESS);
-    s_.live_fd_ = -1;
+    // Unregistered before the socket is closed: stop() must never shut down
+    // a descriptor number the process has since reused.
+    s_.set_live_fd(-1);
     amqp_destroy_connection(conn_);
   }
 
@@ -105,7 +119,7 @@ private:
       throw connection_lost(std::string{"cannot connect: "} +
                             amqp_error_string2(rc));
     fd_ = amqp_socket_get_sockfd(sock);
-    s_.live_fd_ = fd_;
+    s_.set_live_fd(fd_);
     // Bound every handshake step and RPC: a peer that accepts but never
     // answers must not hang the session.
     // Generous: a broker under load can take seconds to answer a declare,
@@ -114,9 +128,7 @@ private:
     amqp_set_handshake_timeout(conn_, &rpc_timeout);
     amqp_set_rpc_timeout(conn_, &rpc_timeout);
     login();
-    open_channel(publish_channel);
-    amqp_confirm_select(conn_, publish_channel);
-    check(amqp_get_rpc_reply(conn_), "confirm.select");
+    open_publish_channel();
     open_channel(admin_channel);
     open_channel(events_channel);
     declare_topology();
@@ -133,9 +145,12 @@ public:
       } else if (chat_held_ && !login_held_) {
         try_acquire_login();
       }
-      run_commands(s_.take_commands());
+      // While the broker blocks publishing, batches wait in the backlog; past
+      // its bound the commands wait in the queue, and then submit() waits.
+      if (backlog_.size() < s_.max_commands_) run_commands(s_.take_commands());
       flush_backlog();
       read_frames();
+      check_confirm_deadline();
       amqp_maybe_release_buffers(conn_);
       if (amqp_frames_enqueued(conn_) || amqp_data_in_buffer(conn_)) continue;
       pollfd fds[2] = {{fd_, POLLIN, 0}, {s_.wake_fd_, POLLIN, 0}};
@@ -193,6 +208,12 @@ private:
     check(amqp_get_rpc_reply(conn_), "channel.open");
   }
 
+  void open_publish_channel() {
+    open_channel(publish_ch_);
+    amqp_confirm_select(conn_, publish_ch_);
+    check(amqp_get_rpc_reply(conn_), "confirm.select");
+  }
+
   void declare_topology() {
     auto& o = s_.opts_;
     // Exactly as a STOMP client declares an unprefixed destination: durable,
@@ -212,8 +233,13 @@ private:
                     bytes(o.events_exchange), amqp_empty_bytes,
                     amqp_empty_table);
     check(amqp_get_rpc_reply(conn_), "queue.bind (events)");
+    // Acknowledged, with a prefetch: the broker holds what this relay has
+    // not taken yet, instead of pushing it all into the socket's buffers.
+    amqp_basic_qos(conn_, events_channel, 0,
+                   static_cast<uint16_t>(defaults::amqp::events_prefetch), 0);
+    check_rpc(amqp_get_rpc_reply(conn_), "basic.qos (events)", events_channel);
     amqp_basic_consume(conn_, events_channel, bytes(events_queue),
-                       amqp_cstring_bytes("events"), 0, 1, 1, amqp_empty_table);
+                       amqp_cstring_bytes("events"), 0, 0, 1, amqp_empty_table);
     check(amqp_get_rpc_reply(conn_), "basic.consume (events)");
   }
 
@@ -335,7 +361,7 @@ private:
     if (check_rpc(amqp_get_rpc_reply(conn_), "admin barrier", admin_channel)) {
       for (auto& cmd : group)
         if (auto* d = std::get_if<declare_cmd>(&cmd))
-          s_.callbacks_.on_done(d->request, true);
+          s_.answer(d->request, true);
     } else {
       reopen_admin();
       for (auto& cmd : group)
@@ -362,7 +388,7 @@ private:
     m.queue = bytes(cmd.binding.queue);
     m.durable = 1;
     m.nowait = 1;
-    m.arguments = expires_args();
+    m.arguments = user_queue_args();
     send(AMQP_QUEUE_DECLARE_METHOD, &m);
     for (auto& ex : cmd.binding.exchanges) {
       amqp_queue_bind_t b{};
@@ -382,15 +408,24 @@ private:
     send(AMQP_QUEUE_DELETE_METHOD, &m);
   }
 
-  /// The arguments of every user queue: it expires when unused.
-  amqp_table_t expires_args() {
-    expires_entry_.key = amqp_cstring_bytes("x-expires");
-    expires_entry_.value.kind = AMQP_FIELD_KIND_I64;
-    expires_entry_.value.value.i64 =
+  /// The arguments of every user queue: it expires when unused, and is of
+  /// the configured type (a quorum queue survives the loss of a minority of
+  /// cluster nodes without mirroring).
+  amqp_table_t user_queue_args() {
+    auto& expires = queue_args_[0];
+    expires.key = amqp_cstring_bytes("x-expires");
+    expires.value.kind = AMQP_FIELD_KIND_I64;
+    expires.value.value.i64 =
         std::chrono::duration_cast<std::chrono::milliseconds>(
             s_.opts_.queue_expiry)
             .count();
-    return amqp_table_t{1, &expires_entry_};
+    if (s_.opts_.user_queue_type == "classic")
+      return amqp_table_t{1, queue_args_};
+    auto& type = queue_args_[1];
+    type.key = amqp_cstring_bytes("x-queue-type");
+    type.value.kind = AMQP_FIELD_KIND_UTF8;
+    type.value.value.bytes = bytes(s_.opts_.user_queue_type);
+    return amqp_table_t{2, queue_args_};
   }
 
   void execute(command&& cmd) {
@@ -414,7 +449,7 @@ private:
 
   void run(declare_cmd& cmd) {
     bool ok = declare_user_queue(cmd.binding);
-    s_.callbacks_.on_done(cmd.request, ok);
+    s_.answer(cmd.request, ok);
   }
 
   void run(unbind_cmd& cmd) {
@@ -443,7 +478,7 @@ private:
 
   bool declare_user_queue(const queue_binding& b) {
     amqp_queue_declare(conn_, admin_channel, bytes(b.queue), 0, 1, 0, 0,
-                       expires_args());
+                       user_queue_args());
     if (!check_rpc(amqp_get_rpc_reply(conn_), "queue.declare " + b.queue,
                    admin_channel)) {
       reopen_admin();
@@ -462,10 +497,30 @@ private:
     return true;
   }
 
-  void publish(const publish_batch& batch) {
-    auto first = next_seq_;
+  void publish(publish_batch& batch) {
     for (auto& msg : batch.messages) {
       declare_exchange(msg.exchange);
+      send_publish(msg.exchange, msg.routing_key, msg.body);
+    }
+    s_.metrics_->published.Increment(
+        static_cast<double>(batch.messages.size()));
+    std::vector<confirm_tracker::message> sent;
+    sent.reserve(batch.messages.size());
+    for (auto& msg : batch.messages)
+      sent.push_back({std::move(msg.exchange), std::move(msg.routing_key),
+                      std::move(msg.body)});
+    // A tag of an earlier connection is void: the broker redelivers it.
+    auto tag = batch.generation == generation_ ? batch.ack_tag : 0;
+    auto ch = batch.ack_source == delivery_source::login ? login_channel
+                                                         : chat_channel;
+    confirms_.add(std::move(sent), tag, ch, clock_type::now());
+    s_.metrics_->in_flight.Set(static_cast<double>(confirms_.in_flight()));
+    settle();
+  }
+
+  void send_publish(const std::string& exchange, const std::string& key,
+                    const std::string& body) {
+    {
       amqp_basic_properties_t props{};
       props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG |
                      AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_USER_ID_FLAG |
@@ -475,84 +530,95 @@ private:
       // The broker checks user_id against our login: clients can trust it.
       props.user_id = bytes(s_.opts_.amqp_user);
       props.app_id = amqp_cstring_bytes("chat-relay");
-      auto rc = amqp_basic_publish(conn_, publish_channel, bytes(msg.exchange),
-                                   bytes(msg.routing_key), 0, 0, &props,
-                                   bytes(msg.body));
+      auto rc = amqp_basic_publish(conn_, publish_ch_, bytes(exchange),
+                                   bytes(key), 0, 0, &props, bytes(body));
       if (rc != AMQP_STATUS_OK) {
         broken_ = true;
         throw connection_lost(std::string{"publish failed: "} +
                               amqp_error_string2(rc));
       }
-      unconfirmed_.push_back({clock_type::now(), false, false});
-      ++next_seq_;
     }
-    s_.metrics_->published.Increment(
-        static_cast<double>(batch.messages.size()));
-    s_.metrics_->in_flight.Set(static_cast<double>(unconfirmed_.size()));
-    if (batch.ack_tag != 0 && batch.generation == generation_)
-      acks_.push_back(
-          {first, next_seq_ - 1, batch.ack_tag, batch.ack_source, false});
-    settle();
   }
 
   // -- publisher confirms -----------------------------------------------------
 
-  struct unconfirmed {
-    clock_type::time_point sent;
-    bool done;
-    bool nacked;
-  };
-
-  struct pending_ack {
-    uint64_t first_seq; ///< first publish of the batch (may be > last_seq)
-    uint64_t last_seq;
-    uint64_t tag;
-    delivery_source source;
-    bool nacked;
-  };
-
-  void confirm(uint64_t seq, bool multiple, bool nack) {
-    auto mark = [&](uint64_t s) {
-      if (s < window_base_ || s - window_base_ >= unconfirmed_.size()) return;
-      auto& u = unconfirmed_[s - window_base_];
-      if (u.done) return;
-      u.done = true;
-      u.nacked = nack;
-      s_.metrics_->publish_latency.Observe(
-          std::chrono::duration<double>(clock_type::now() - u.sent).count());
-      if (nack)
-        for (auto& a : acks_)
-          if (s >= a.first_seq && s <= a.last_seq) a.nacked = true;
-    };
-    if (multiple)
-      for (auto s = window_base_; s <= seq; ++s)
-        mark(s);
-    else
-      mark(seq);
-    while (!unconfirmed_.empty() && unconfirmed_.front().done) {
-      unconfirmed_.pop_front();
-      ++window_base_;
-    }
-    s_.metrics_->in_flight.Set(static_cast<double>(unconfirmed_.size()));
-    settle();
-  }
-
   /// Acks (or requeues) the deliveries whose publishes are all confirmed.
   void settle() {
-    while (!acks_.empty() && acks_.front().last_seq < window_base_) {
-      auto& a = acks_.front();
-      auto ch =
-          a.source == delivery_source::login ? login_channel : chat_channel;
-      if (a.nacked) {
+    for (auto& st : confirms_.take_settled()) {
+      if (st.requeue) {
         CHATRELAY_LOG(warning, component,
                       "broker refused a publish; "
                       "requeueing its delivery");
-        amqp_basic_nack(conn_, ch, a.tag, 0, 1);
+        amqp_basic_nack(conn_, st.channel, st.tag, 0, 1);
       } else {
-        amqp_basic_ack(conn_, ch, a.tag, 0);
+        amqp_basic_ack(conn_, st.channel, st.tag, 0);
       }
-      acks_.pop_front();
     }
+    if (s_.metrics_->stalled.Value() > 0 && !confirms_.stalled()) {
+      CHATRELAY_LOG(info, component,
+                    "the publishes sent again are confirmed; no longer "
+                    "stalled");
+      s_.metrics_->stalled.Set(0);
+    }
+  }
+
+  void confirm(amqp_channel_t ch, uint64_t seq, bool multiple, bool nack) {
+    if (ch != publish_ch_) return; // a channel given up on (see recover)
+    confirms_.confirm(seq, multiple, nack, clock_type::now());
+    s_.metrics_->in_flight.Set(static_cast<double>(confirms_.in_flight()));
+    settle();
+  }
+
+  /// A confirm that never comes (a broker node crash can leave one behind)
+  /// must not hold the relay: past the deadline, give up the publish channel
+  /// and send the unconfirmed again on a new one, which keeps the connection
+  /// and so the exclusive consumers; if those time out too, reconnect.
+  void check_confirm_deadline() {
+    auto now = clock_type::now();
+    // While the broker blocks publishing, confirms wait for it, not for a
+    // fault; the clock starts again once it unblocks.
+    if (blocked_ || now < deadline_grace_ || !confirms_.overdue(now)) return;
+    s_.metrics_->confirm_timeouts.Increment();
+    if (confirms_.stalled())
+      throw connection_lost(
+          "publishes sent again are still unconfirmed after " +
+          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                             s_.opts_.confirm_timeout)
+                             .count()) +
+          " ms");
+    recover(now);
+  }
+
+  void recover(clock_type::time_point now) {
+    auto old = publish_ch_;
+    // channel.close has no nowait: do not wait for a broker that may be the
+    // very thing that hangs; its close-ok is ignored when it comes.
+    amqp_channel_close_t close{};
+    close.reply_code = AMQP_REPLY_SUCCESS;
+    close.reply_text = amqp_cstring_bytes("confirm timeout");
+    if (amqp_send_method(conn_, old, AMQP_CHANNEL_CLOSE_METHOD, &close) !=
+        AMQP_STATUS_OK) {
+      broken_ = true;
+      throw connection_lost("closing the publish channel failed");
+    }
+    publish_ch_ = publish_ch_ < first_spare_channel || // the first reopen
+                          publish_ch_ >= last_spare_channel
+                      ? first_spare_channel
+                      : static_cast<amqp_channel_t>(publish_ch_ + 1);
+    open_publish_channel();
+    auto again = confirms_.restart(now);
+    CHATRELAY_LOG(warning, component,
+                  again.size()
+                      << " publishes unconfirmed after "
+                      << std::chrono::duration_cast<std::chrono::milliseconds>(
+                             s_.opts_.confirm_timeout)
+                             .count()
+                      << " ms: sending them again on channel " << publish_ch_
+                      << " (was " << old << "); stalled until confirmed");
+    for (auto& msg : again)
+      send_publish(msg.exchange, msg.routing_key, msg.body);
+    s_.metrics_->republished.Increment(static_cast<double>(again.size()));
+    s_.metrics_->stalled.Set(confirms_.stalled() ? 1 : 0);
   }
 
   // -- incoming frames --------------------------------------------------------
@@ -581,12 +647,12 @@ private:
       break;
     case AMQP_BASIC_ACK_METHOD: {
       auto* ack = static_cast<amqp_basic_ack_t*>(m.decoded);
-      confirm(ack->delivery_tag, ack->multiple, false);
+      confirm(frame.channel, ack->delivery_tag, ack->multiple, false);
       break;
     }
     case AMQP_BASIC_NACK_METHOD: {
       auto* nack = static_cast<amqp_basic_nack_t*>(m.decoded);
-      confirm(nack->delivery_tag, nack->multiple, true);
+      confirm(frame.channel, nack->delivery_tag, nack->multiple, true);
       break;
     }
     case AMQP_BASIC_RETURN_METHOD: {
@@ -607,11 +673,16 @@ private:
     case AMQP_CONNECTION_UNBLOCKED_METHOD:
       CHATRELAY_LOG(info, component, "broker unblocked publishing");
       blocked_ = false;
+      deadline_grace_ = clock_type::now() + s_.opts_.confirm_timeout;
       break;
     case AMQP_CHANNEL_CLOSE_METHOD: {
       auto* close = static_cast<amqp_channel_close_t*>(m.decoded);
       amqp_channel_close_ok_t ok{};
       amqp_send_method(conn_, frame.channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok);
+      if (frame.channel != publish_ch_ &&
+          (frame.channel == first_publish_channel ||
+           frame.channel >= first_spare_channel))
+        break; // a publish channel given up on (see recover)
       throw connection_lost("channel " + std::to_string(frame.channel) +
                             " closed: " + std::to_string(close->reply_code) +
                             " " + to_string(close->reply_text));
@@ -648,6 +719,8 @@ private:
     amqp_destroy_message(&msg);
     if (out.redelivered) s_.metrics_->redeliveries.Increment();
     s_.callbacks_.on_delivery(std::move(out));
+    if (ch == events_channel)
+      amqp_basic_ack(conn_, events_channel, d.delivery_tag, 0);
   }
 
   amqp_session& s_;
@@ -661,20 +734,19 @@ private:
   bool chat_held_ = false;
   bool login_held_ = false;
   std::string last_error_;
-  amqp_table_entry_t expires_entry_{};
+  amqp_table_entry_t queue_args_[2]{};
   std::unordered_set<std::string> declared_exchanges_;
   std::deque<publish_batch> backlog_;
-  uint64_t next_seq_ = 1;
-  uint64_t window_base_ = 1;
-  std::deque<unconfirmed> unconfirmed_;
-  std::deque<pending_ack> acks_;
+  amqp_channel_t publish_ch_ = first_publish_channel;
+  confirm_tracker confirms_;
+  clock_type::time_point deadline_grace_{};
 };
 
 amqp_session::amqp_session(relay_options opts,
                            std::shared_ptr<relay_metrics> metrics,
-                           session_callbacks callbacks)
+                           session_callbacks callbacks, size_t max_commands)
     : opts_(std::move(opts)), metrics_(std::move(metrics)),
-      callbacks_(std::move(callbacks)) {
+      callbacks_(std::move(callbacks)), max_commands_(max_commands) {
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw std::runtime_error("eventfd failed");
 }
@@ -689,7 +761,11 @@ void amqp_session::start() {
 }
 
 void amqp_session::stop() {
-  stopping_ = true;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    stopping_ = true;
+  }
+  room_.notify_all();
   wake();
   if (!thread_.joinable()) return;
   // Give the thread a moment to close the connection politely; then break
@@ -697,20 +773,45 @@ void amqp_session::stop() {
   for (int i = 0; i < 50 && !finished_; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   if (!finished_) {
-    if (auto fd = live_fd_.load(); fd >= 0) ::shutdown(fd, SHUT_RDWR);
+    std::lock_guard<std::mutex> guard{fd_mtx_};
+    if (live_fd_ >= 0) ::shutdown(live_fd_, SHUT_RDWR);
   }
   thread_.join();
+}
+
+void amqp_session::set_live_fd(int fd) {
+  std::lock_guard<std::mutex> guard{fd_mtx_};
+  live_fd_ = fd;
 }
 
 void amqp_session::submit(command cmd) {
   bool was_empty;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::unique_lock<std::mutex> guard{mtx_};
+    // Back-pressure, not loss: a full queue makes the caller (the broker
+    // actor, on a thread of its own) wait for the AMQP thread.
+    room_.wait(guard, [this] {
+      return commands_.size() < max_commands_ || stopping_ || finished_;
+    });
     was_empty = commands_.empty();
     commands_.push_back(std::move(cmd));
   }
   // The thread drains everything it finds, so one wake-up per batch suffices.
   if (was_empty) wake();
+}
+
+size_t amqp_session::queued() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return commands_.size();
+}
+
+void amqp_session::answer(uint64_t request, bool ok) {
+  if (unanswered_.erase(request) > 0) callbacks_.on_done(request, ok);
+}
+
+void amqp_session::answer_all(bool ok) {
+  for (auto request : std::exchange(unanswered_, {}))
+    callbacks_.on_done(request, ok);
 }
 
 void amqp_session::wake() {
@@ -729,23 +830,70 @@ bool amqp_session::wait_wakeup(std::chrono::milliseconds timeout) {
 }
 
 std::deque<command> amqp_session::take_commands() {
-  std::lock_guard<std::mutex> guard{mtx_};
-  return std::exchange(commands_, {});
+  std::deque<command> taken;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    taken = std::exchange(commands_, {});
+  }
+  room_.notify_all();
+  // Every declaration taken is answered, also when the connection fails in
+  // the middle of its group (see answer_all).
+  for (auto& cmd : taken)
+    if (auto* d = std::get_if<declare_cmd>(&cmd))
+      unanswered_.insert(d->request);
+  return taken;
 }
 
 void amqp_session::run() {
   struct mark_finished {
-    std::atomic<bool>& flag;
-    ~mark_finished() { flag = true; }
-  } finished{finished_};
+    amqp_session& s;
+    ~mark_finished() {
+      {
+        std::lock_guard<std::mutex> guard{s.mtx_};
+        s.finished_ = true;
+      }
+      s.room_.notify_all();
+    }
+  } finished{*this};
   auto addresses = broker_addresses(opts_);
   auto backoff = std::chrono::duration_cast<std::chrono::milliseconds>(
       defaults::amqp::min_backoff);
   uint64_t generation = 0;
   size_t next_address = 0;
   while (!stopping_) {
-    auto& addr = addresses[next_address % addresses.size()];
     try {
+      serve_once(addresses[next_address % addresses.size()], generation,
+                 backoff);
+    } catch (const connection_lost& e) {
+      auto& addr = addresses[next_address % addresses.size()];
+      CHATRELAY_LOG(warning, component,
+                    addr.host << ":" << addr.port << ": " << e.what()
+                              << "; retrying in " << backoff.count() << " ms");
+      ++next_address;
+    } catch (const std::exception& e) {
+      // A bug or an exhausted resource must not terminate the process from
+      // this thread: drop the connection and start over, loudly.
+      CHATRELAY_LOG(error, component,
+                    "unexpected error, reconnecting: " << e.what());
+      ++next_address;
+    }
+    try {
+      connection_gone(generation);
+    } catch (const std::exception& e) {
+      CHATRELAY_LOG(error, component, "unexpected error: " << e.what());
+    }
+    if (stopping_) break;
+    wait_wakeup(backoff);
+    backoff = std::min(backoff * 2,
+                       std::chrono::duration_cast<std::chrono::milliseconds>(
+                           defaults::amqp::max_backoff));
+  }
+}
+
+void amqp_session::serve_once(const amqp_address& addr, uint64_t& generation,
+                              std::chrono::milliseconds& backoff) {
+  {
+    {
       connection conn{*this, addr, generation + 1};
       ++generation;
       if (generation > 1) metrics_->reconnects.Increment();
@@ -757,25 +905,20 @@ void amqp_session::run() {
                                     << " as standby");
       callbacks_.on_role(relay_role::standby, generation);
       conn.serve();
-    } catch (const connection_lost& e) {
-      CHATRELAY_LOG(warning, component,
-                    addr.host << ":" << addr.port << ": " << e.what()
-                              << "; retrying in " << backoff.count() << " ms");
-      ++next_address;
     }
-    metrics_->connected.Set(0);
-    callbacks_.on_role(relay_role::disconnected, generation);
-    // Commands for the lost connection: acks are void (the broker redelivers),
-    // queue declarations are redone by the registry when it becomes active.
-    for (auto& cmd : take_commands())
-      if (auto* d = std::get_if<declare_cmd>(&cmd))
-        callbacks_.on_done(d->request, false);
-    if (stopping_) break;
-    wait_wakeup(backoff);
-    backoff = std::min(backoff * 2,
-                       std::chrono::duration_cast<std::chrono::milliseconds>(
-                           defaults::amqp::max_backoff));
   }
+}
+
+void amqp_session::connection_gone(uint64_t generation) {
+  metrics_->connected.Set(0);
+  metrics_->stalled.Set(0);
+  // Commands for the lost connection: acks are void (the broker redelivers),
+  // queue declarations are redone by the registry when it becomes active.
+  // Every declaration taken so far gets its answer, even one whose group the
+  // failure interrupted: its requester may wait without a timeout.
+  take_commands();
+  answer_all(false);
+  callbacks_.on_role(relay_role::disconnected, generation);
 }
 
 } // namespace chatrelay::broker

@@ -7,11 +7,13 @@
 #include "chatrelay/options.hpp"
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
 #include <variant>
 
 namespace chatrelay::broker {
@@ -42,8 +44,11 @@ using command =
 /// consumers of login/chat, executes commands in order and reports back.
 class amqp_session {
 public:
+  /// `max_commands`: commands queued for the thread, and publish batches
+  /// held while the broker blocks publishing, before submit() waits.
   amqp_session(relay_options opts, std::shared_ptr<relay_metrics> metrics,
-               session_callbacks callbacks);
+               session_callbacks callbacks,
+               size_t max_commands = defaults::amqp::max_commands);
   ~amqp_session();
 
   amqp_session(const amqp_session&) = delete;
@@ -54,13 +59,24 @@ public:
   /// Stops the thread and closes the connection; idempotent.
   void stop();
 
-  /// Queues a command for the thread (thread-safe).
+  /// Queues a command for the thread (thread-safe); waits while the queue
+  /// holds max_commands (back-pressure: nothing is dropped).
   void submit(command cmd);
+
+  /// Commands waiting for the thread.
+  size_t queued();
 
 private:
   class connection;
 
   void run();
+  void serve_once(const amqp_address& addr, uint64_t& generation,
+                  std::chrono::milliseconds& backoff);
+  void connection_gone(uint64_t generation);
+  void set_live_fd(int fd);
+  /// Answers a declaration once (session thread only).
+  void answer(uint64_t request, bool ok);
+  void answer_all(bool ok);
   void wake();
   bool wait_wakeup(std::chrono::milliseconds timeout);
   std::deque<command> take_commands();
@@ -68,14 +84,20 @@ private:
   relay_options opts_;
   std::shared_ptr<relay_metrics> metrics_;
   session_callbacks callbacks_;
+  size_t max_commands_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> finished_{false};
-  /// The live connection's socket, so stop() can break a blocking call.
-  std::atomic<int> live_fd_{-1};
+  /// The live connection's socket, so stop() can break a blocking call;
+  /// guarded so that it is never shut down after the socket was closed.
+  std::mutex fd_mtx_;
+  int live_fd_ = -1;
   int wake_fd_ = -1;
   std::mutex mtx_;
+  std::condition_variable room_; ///< the queue has room again
   std::deque<command> commands_;
+  std::unordered_set<uint64_t> unanswered_; ///< declarations taken, session
+                                            ///< thread only
 };
 
 } // namespace chatrelay::broker

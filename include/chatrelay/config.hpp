@@ -27,6 +27,8 @@ inline caf::config_option_adder& add_options(caf::config_option_adder& adder,
       .add(o.amqp_heartbeat, "amqp-heartbeat", "AMQP heartbeat interval")
       .add(o.max_in_flight, "max-in-flight",
            "login/chat deliveries in flight (prefetch); bounds memory")
+      .add(o.confirm_timeout, "confirm-timeout",
+           "a publish unconfirmed this long is sent again on a new channel")
       .add(o.login_queue, "login-queue", "queue clients log in through")
       .add(o.chat_queue, "chat-queue", "queue clients send chat messages to")
       .add(o.events_exchange, "events-exchange",
@@ -35,6 +37,8 @@ inline caf::config_option_adder& add_options(caf::config_option_adder& adder,
            "prefix of the per-room fanout exchanges")
       .add(o.queue_expiry, "queue-expiry",
            "unused user queues expire after this (x-expires)")
+      .add(o.user_queue_type, "user-queue-type",
+           "type of the user queues: \"classic\" or \"quorum\"")
       .add(o.default_room, "default-room", "room of clients that name none")
       .add(o.history_size, "history-size",
            "messages kept per room for welcome and resume (0 = off)")

@@ -19,6 +19,15 @@ constexpr const char* password = "guest";
 constexpr auto heartbeat = 10s;
 /// Deliveries of `login`/`chat` in flight (AMQP prefetch): bounds memory.
 constexpr size_t max_in_flight = 1024;
+/// The longest a publish waits for the broker's confirm before the relay
+/// reopens its publish channel and sends the unconfirmed again.
+constexpr auto confirm_timeout = 5s;
+/// Commands (publish batches, queue operations) queued for the AMQP thread,
+/// and publish batches held while the broker blocks publishing: past this,
+/// the broker actor waits (back-pressure, nothing dropped).
+constexpr size_t max_commands = 4096;
+/// Events (relay state) the events consumer takes unacknowledged.
+constexpr size_t events_prefetch = 256;
 /// First and last delay between connection attempts.
 constexpr auto min_backoff = 100ms;
 constexpr auto max_backoff = 5s;
@@ -30,6 +39,8 @@ constexpr const char* chat_queue = "chat";
 constexpr const char* events_exchange = "chat.relay.events";
 constexpr const char* room_exchange_prefix = "chat.room.";
 constexpr auto queue_expiry = 300s;
+/// Type of the user queues the relay declares: "classic" or "quorum".
+constexpr const char* user_queue_type = "classic";
 } // namespace topology
 
 namespace chat {

@@ -29,18 +29,22 @@ private:
   prometheus::Family<prometheus::Counter>& errors_;
 
 public:
-  prometheus::Counter& messages_in;  ///< chat bodies consumed
-  prometheus::Counter& messages_out; ///< chat messages broadcast
-  prometheus::Counter& logins;       ///< accepted logins
-  prometheus::Counter& logouts;      ///< logouts (any reason)
-  prometheus::Counter& reconnects;   ///< broker connections after the first
-  prometheus::Counter& takeovers;    ///< times this relay became active
-  prometheus::Counter& redeliveries; ///< deliveries flagged redelivered
-  prometheus::Counter& published;    ///< AMQP messages published
-  prometheus::Gauge& users_online;   ///< users known to this relay
-  prometheus::Gauge& active;         ///< 1 while active, else 0
-  prometheus::Gauge& connected;      ///< 1 while connected to a broker
-  prometheus::Gauge& in_flight;      ///< publishes awaiting confirmation
+  prometheus::Counter& messages_in;      ///< chat bodies consumed
+  prometheus::Counter& messages_out;     ///< chat messages broadcast
+  prometheus::Counter& logins;           ///< accepted logins
+  prometheus::Counter& logouts;          ///< logouts (any reason)
+  prometheus::Counter& reconnects;       ///< broker connections after the first
+  prometheus::Counter& takeovers;        ///< times this relay became active
+  prometheus::Counter& redeliveries;     ///< deliveries flagged redelivered
+  prometheus::Counter& published;        ///< AMQP messages published
+  prometheus::Counter& confirm_timeouts; ///< publish channel reopened
+  prometheus::Counter& republished;      ///< publishes sent again
+  prometheus::Counter& restamped;        ///< seen cids given a new id
+  prometheus::Gauge& users_online;       ///< users known to this relay
+  prometheus::Gauge& active;             ///< 1 while active, else 0
+  prometheus::Gauge& connected;          ///< 1 while connected to a broker
+  prometheus::Gauge& in_flight;          ///< publishes awaiting confirmation
+  prometheus::Gauge& stalled; ///< 1 while resent publishes await confirms
   prometheus::Histogram& publish_latency; ///< seconds from publish to confirm
 };
 

@@ -28,11 +28,13 @@ struct relay_options {
   std::string amqp_password = defaults::amqp::password;
   caf::timespan amqp_heartbeat = defaults::amqp::heartbeat;
   size_t max_in_flight = defaults::amqp::max_in_flight;
+  caf::timespan confirm_timeout = defaults::amqp::confirm_timeout;
   std::string login_queue = defaults::topology::login_queue;
   std::string chat_queue = defaults::topology::chat_queue;
   std::string events_exchange = defaults::topology::events_exchange;
   std::string room_exchange_prefix = defaults::topology::room_exchange_prefix;
   caf::timespan queue_expiry = defaults::topology::queue_expiry;
+  std::string user_queue_type = defaults::topology::user_queue_type;
   std::string default_room = defaults::chat::default_room;
   size_t history_size = defaults::chat::history_size;
   /// Rooms with more members are "large": no join/leave broadcast, and the

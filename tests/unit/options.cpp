@@ -31,6 +31,9 @@ CAF_TEST(a bad value names its option) {
   check([](relay_options& o) { o.chat_queue = o.login_queue; }, "login-queue");
   check([](relay_options& o) { o.default_room = "no room"; }, "default-room");
   check([](relay_options& o) { o.log_level = "loud"; }, "log-level");
+  check([](relay_options& o) { o.confirm_timeout = 1ms; }, "confirm-timeout");
+  check([](relay_options& o) { o.user_queue_type = "stream"; },
+        "user-queue-type");
 }
 
 CAF_TEST(broker addresses come from the list before host and port) {

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <thread>
+
 using namespace chatrelay;
 using namespace std::chrono_literals;
 using json = nlohmann::json;
@@ -101,6 +103,13 @@ struct fixture : test_coordinator_fixture<test::config> {
     return std::find(tags.begin(), tags.end(), tag) != tags.end();
   }
 
+  registry_state& state() {
+    return deref<registry_actor::stateful_base<registry_state>>(reg).state;
+  }
+
+  /// Id number n (from 1) of the active term: ids start at a time floor.
+  uint64_t id(uint64_t n) { return state().id_floor + n - 1; }
+
   std::vector<std::string> presence(const std::string& room) {
     std::vector<std::string> result;
     self->send(reg, presence_atom::value, room);
@@ -138,7 +147,7 @@ CAF_TEST(a chat message is published once to its room and then acked) {
   CAF_REQUIRE_EQUAL(msgs.size(), 1u);
   CAF_CHECK_EQUAL(msgs[0]["sender"], "alice");
   CAF_CHECK_EQUAL(msgs[0]["message"], "hi");
-  CAF_CHECK_EQUAL(msgs[0]["id"], 1);
+  CAF_CHECK_EQUAL(msgs[0]["id"], id(1));
   CAF_CHECK(msgs[0]["ts"].get<int64_t>() > 0);
   CAF_CHECK(acked(tag));
   // The ack travels in the same batch as the publish: confirmed together.
@@ -156,8 +165,8 @@ CAF_TEST(message ids grow by one per room) {
           {"room", room}});
   auto main_msgs = in_room("main", "message");
   CAF_REQUIRE_EQUAL(main_msgs.size(), 2u);
-  CAF_CHECK_EQUAL(main_msgs[1]["id"], 2);
-  CAF_CHECK_EQUAL(json(in_room("dev", "message").at(0)["id"]), 1);
+  CAF_CHECK_EQUAL(main_msgs[1]["id"], id(2));
+  CAF_CHECK_EQUAL(json(in_room("dev", "message").at(0)["id"]), id(1));
 }
 
 CAF_TEST(a chat without the session token is refused with an error) {
@@ -356,8 +365,8 @@ CAF_TEST(a resent client id is stamped once and published again as it was) {
   // The resend repeats id 1 (clients drop it by id or cid; a redelivery after
   // a broker failure needs it when the first publish was lost).
   CAF_CHECK_EQUAL(msgs[0], msgs[1]);
-  CAF_CHECK_EQUAL(msgs[1]["id"], 1);
-  CAF_CHECK_EQUAL(msgs[2]["id"], 2);
+  CAF_CHECK_EQUAL(msgs[1]["id"], id(1));
+  CAF_CHECK_EQUAL(msgs[2]["id"], id(2));
   CAF_CHECK(acked(tags[0]) && acked(tags[1]));
 }
 
@@ -373,7 +382,7 @@ CAF_TEST(the welcome carries at most history - size messages) {
   auto& hist = welcome["history"]["main"];
   CAF_REQUIRE_EQUAL(hist.size(), 3u);
   CAF_CHECK_EQUAL(hist[0]["message"], "3");
-  CAF_CHECK_EQUAL(hist[2]["id"], 5);
+  CAF_CHECK_EQUAL(hist[2]["id"], f.id(5));
   CAF_CHECK_EQUAL(welcome["users"]["main"], json({"alice", "bob"}));
 }
 
@@ -384,12 +393,12 @@ CAF_TEST(resume replays what was missed and says whether it could) {
     f.chat({{"sender", "alice"},
             {"message", std::to_string(i)},
             {"token", token}});
-  f.login("bob", {{"since", {{"main", 3}}}});
+  f.login("bob", {{"since", {{"main", f.id(3)}}}});
   auto w = f.in_queue("q.bob").at(0);
   CAF_CHECK_EQUAL(w["resumed"], true);
   CAF_REQUIRE_EQUAL(w["history"]["main"].size(), 2u);
-  CAF_CHECK_EQUAL(w["history"]["main"][0]["id"], 4);
-  f.login("carol", {{"since", {{"main", 1}}}}); // 2 fell out of history
+  CAF_CHECK_EQUAL(w["history"]["main"][0]["id"], f.id(4));
+  f.login("carol", {{"since", {{"main", f.id(1)}}}}); // 2 fell out
   auto w2 = f.in_queue("q.carol").at(0);
   CAF_CHECK_EQUAL(w2["resumed"], false);
   CAF_CHECK_EQUAL(w2["history"]["main"].size(), 3u);
@@ -508,9 +517,195 @@ CAF_TEST(a moderator decides before a message is stamped) {
   auto msgs = in_room("main", "message");
   CAF_REQUIRE_EQUAL(msgs.size(), 1u);
   CAF_CHECK_EQUAL(msgs[0]["message"], "hello");
-  CAF_CHECK_EQUAL(msgs[0]["id"], 1); // the dropped one got no id
+  CAF_CHECK_EQUAL(msgs[0]["id"], id(1)); // the dropped one got no id
   CAF_CHECK(acked(dropped));
   caf::anon_send_exit(mod, caf::exit_reason::user_shutdown);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+// -- ids across terms (issue 15.2, 15.3, 11.3) --------------------------------
+
+namespace {
+
+uint64_t floor_now() {
+  return static_cast<uint64_t>(protocol::now_ms()) * 1000;
+}
+
+/// What another (active) relay announces on the events exchange.
+void from_peer(fixture& f, json event) {
+  event["origin"] = "the-other-relay";
+  f.deliver(delivery_source::events, event.dump());
+}
+
+json peer_message(uint64_t id, const std::string& cid) {
+  return {{"event", "message"},
+          {"message",
+           {{"kind", 0},
+            {"id", id},
+            {"ts", 1},
+            {"room", "main"},
+            {"sender", "alice"},
+            {"to", ""},
+            {"text", "from the old term"},
+            {"cid", cid}}}};
+}
+
+/// A standby that learned alice's session and message `id` (cid "old")
+/// from the active relay, then takes over.
+void take_over_after(fixture& f, uint64_t id) {
+  from_peer(f, {{"event", "login"},
+                {"login", "alice"},
+                {"queue", "q.alice"},
+                {"token", "tok"},
+                {"rooms", {"main"}}});
+  from_peer(f, peer_message(id, "old"));
+  caf::anon_send(f.reg, role_atom::value, relay_role::active, uint64_t{2});
+  f.sched.run();
+}
+
+std::vector<uint64_t> ids_of(const std::vector<json>& msgs) {
+  std::vector<uint64_t> out;
+  for (auto& m : msgs)
+    out.push_back(m["id"].get<uint64_t>());
+  return out;
+}
+
+bool increasing(const std::vector<uint64_t>& ids) {
+  for (size_t i = 1; i < ids.size(); ++i)
+    if (ids[i] <= ids[i - 1]) return false;
+  return true;
+}
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(registry_id_tests, fixture)
+
+CAF_TEST(ids of a term start at a time floor that JavaScript keeps exact) {
+  auto before = floor_now();
+  fixture f;
+  auto token = f.login("alice");
+  for (int i = 0; i < 3; ++i)
+    f.chat({{"sender", "alice"}, {"message", "x"}, {"token", token}});
+  auto ids = ids_of(f.in_room("main", "message"));
+  CAF_REQUIRE_EQUAL(ids.size(), 3u);
+  CAF_CHECK_GREATER_OR_EQUAL(ids[0], before);
+  CAF_CHECK_LESS_OR_EQUAL(ids[0], floor_now());
+  CAF_CHECK_LESS(ids[2], uint64_t{1} << 53);
+  CAF_CHECK_EQUAL(ids[1], ids[0] + 1); // consecutive within a term
+  CAF_CHECK_EQUAL(ids[2], ids[0] + 2);
+}
+
+CAF_TEST(a takeover numbers above ids that replication never carried) {
+  // The old active relay stamped 1..601 but only 600 reached this standby.
+  fixture f{default_options(), relay_role::standby};
+  auto floor = floor_now();
+  take_over_after(f, 600);
+  f.chat({{"sender", "alice"}, {"message", "new"}, {"token", "tok"}});
+  auto ids = ids_of(f.in_room("main", "message"));
+  CAF_REQUIRE_EQUAL(ids.size(), 1u);
+  CAF_CHECK_GREATER_OR_EQUAL(ids[0], floor);
+  CAF_CHECK_GREATER(ids[0], 601u);
+}
+
+CAF_TEST(a redelivered chat numbered by the old term gets a new higher id) {
+  fixture f{default_options(), relay_role::standby};
+  take_over_after(f, 600);
+  f.chat({{"sender", "alice"}, {"message", "new"}, {"token", "tok"}});
+  // The old term's chat comes back (redelivered: its ack was lost).
+  auto tag = f.chat({{"sender", "alice"},
+                     {"message", "from the old term"},
+                     {"token", "tok"},
+                     {"cid", "old"}});
+  auto msgs = f.in_room("main", "message");
+  CAF_REQUIRE_EQUAL(msgs.size(), 2u);
+  CAF_CHECK_EQUAL(msgs[1]["cid"], "old");
+  CAF_CHECK_EQUAL(msgs[1]["message"], "from the old term");
+  CAF_CHECK(increasing(ids_of(msgs)));
+  CAF_CHECK(f.acked(tag));
+  CAF_CHECK_EQUAL(f.metrics->restamped.Value(), 1.0);
+  // Stamped once more, not again: its latest id is the room's latest.
+  f.chat({{"sender", "alice"},
+          {"message", "from the old term"},
+          {"token", "tok"},
+          {"cid", "old"}});
+  auto again = f.in_room("main", "message");
+  CAF_REQUIRE_EQUAL(again.size(), 3u);
+  CAF_CHECK_EQUAL(again[2], again[1]);
+  CAF_CHECK_EQUAL(f.metrics->restamped.Value(), 1.0);
+}
+
+CAF_TEST(a resend after later messages goes out with a new id and its cid) {
+  auto token = login("alice");
+  chat({{"sender", "alice"}, {"message", "a"}, {"token", token}, {"cid", "a"}});
+  chat({{"sender", "alice"}, {"message", "b"}, {"token", token}, {"cid", "b"}});
+  chat({{"sender", "alice"}, {"message", "a"}, {"token", token}, {"cid", "a"}});
+  auto msgs = in_room("main", "message");
+  CAF_REQUIRE_EQUAL(msgs.size(), 3u);
+  CAF_CHECK_EQUAL(ids_of(msgs), (std::vector<uint64_t>{id(1), id(2), id(3)}));
+  CAF_CHECK_EQUAL(msgs[2]["cid"], "a");
+  // The history and the cid window know it by its new id.
+  auto& room = state().rooms["main"];
+  CAF_CHECK_EQUAL(room.recent.at("alice\na").id, id(3));
+}
+
+CAF_TEST(a standby learns the new id of a re - stamped cid) {
+  fixture f{default_options(), relay_role::standby};
+  from_peer(f, peer_message(10, "c"));
+  from_peer(f, peer_message(12, "c")); // stamped again by the active relay
+  auto& room = f.state().rooms["main"];
+  CAF_CHECK_EQUAL(room.recent.at("alice\nc").id, 12u);
+  CAF_CHECK_EQUAL(room.seq, 12u);
+}
+
+CAF_TEST(direct message ids start at the floor and grow across terms) {
+  auto dm_ids = [](fixture& f) {
+    std::vector<uint64_t> out;
+    for (auto& j : f.in_queue("q.bob"))
+      if (j["type"] == "direct") out.push_back(j["id"].get<uint64_t>());
+    return out;
+  };
+  auto before = floor_now();
+  std::vector<uint64_t> first;
+  {
+    fixture f;
+    auto token = f.login("alice");
+    f.login("bob");
+    for (int i = 0; i < 2; ++i)
+      f.chat({{"sender", "alice"},
+              {"message", "psst"},
+              {"to", "bob"},
+              {"token", token}});
+    first = dm_ids(f);
+    CAF_REQUIRE_EQUAL(first.size(), 2u);
+    CAF_CHECK_GREATER_OR_EQUAL(first[0], before);
+    CAF_CHECK_EQUAL(first[1], first[0] + 1);
+    // The same relay active again (a reconnect): above its last DM.
+    caf::anon_send(f.reg, role_atom::value, relay_role::standby, uint64_t{2});
+    caf::anon_send(f.reg, role_atom::value, relay_role::active, uint64_t{3});
+    f.sched.run();
+    auto t2 = f.login("alice");
+    f.login("bob");
+    f.chat({{"sender", "alice"},
+            {"message", "again"},
+            {"to", "bob"},
+            {"token", t2}});
+    auto all = dm_ids(f);
+    CAF_REQUIRE_EQUAL(all.size(), 3u);
+    CAF_CHECK(increasing(all));
+  }
+  // A new relay process (the old one was killed: nothing replicated).
+  std::this_thread::sleep_for(2ms);
+  fixture g;
+  auto token = g.login("alice");
+  g.login("bob");
+  g.chat({{"sender", "alice"},
+          {"message", "hi"},
+          {"to", "bob"},
+          {"token", token}});
+  auto later = dm_ids(g);
+  CAF_REQUIRE_EQUAL(later.size(), 1u);
+  CAF_CHECK_GREATER(later[0], first[1]);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
