@@ -579,6 +579,9 @@ private:
     // fault; the clock starts again once it unblocks.
     if (blocked_ || now < deadline_grace_ || !confirms_.overdue(now)) return;
     s_.metrics_->confirm_timeouts.Increment();
+    // Said before anything that may block on the broker (the channel.open
+    // below waits for its answer): /readyz tells the truth meanwhile.
+    s_.metrics_->stalled.Set(1);
     if (confirms_.stalled())
       throw connection_lost(
           "publishes sent again are still unconfirmed after " +
@@ -586,10 +589,10 @@ private:
                              s_.opts_.confirm_timeout)
                              .count()) +
           " ms");
-    recover(now);
+    recover();
   }
 
-  void recover(clock_type::time_point now) {
+  void recover() {
     auto old = publish_ch_;
     // channel.close has no nowait: do not wait for a broker that may be the
     // very thing that hangs; its close-ok is ignored when it comes.
@@ -606,7 +609,8 @@ private:
                       ? first_spare_channel
                       : static_cast<amqp_channel_t>(publish_ch_ + 1);
     open_publish_channel();
-    auto again = confirms_.restart(now);
+    // The clock of the copies starts now: the open may have waited long.
+    auto again = confirms_.restart(clock_type::now());
     CHATRELAY_LOG(warning, component,
                   again.size()
                       << " publishes unconfirmed after "
