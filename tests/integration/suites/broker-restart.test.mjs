@@ -6,7 +6,7 @@
 // library must: reconnect, re-consume (manual acks), and republish every unconfirmed message with
 // the same cid.
 // Asserts (lib/invariants.mjs): every confirmed message reaches every user exactly once after the
-// client's de-duplication by (sender, cid), ids increasing per room, a republished copy keeps its id;
+// client's de-duplication by (sender, cid), ids increasing per room, one id per message;
 // /readyz is not 200 during the outage and 200 after, chat_relay_reconnects_total grew.
 // Prints sent/confirmed/delivered, duplicates, outage and reconnect times.
 import { describe, test, before, after } from 'node:test';
@@ -407,7 +407,7 @@ describe('broker killed (kill -9) and restarted during traffic', { timeout: 3000
     for (const l of relayLog.slice(-12)) t.diagnostic(`  ${l}`);
 
     assert.equal(confirmedChat.length, N, 'every message eventually confirmed (the client republishes unconfirmed ones)');
-    assert.deepEqual(failures, [], 'every confirmed message exactly once to every user (by sender, cid), ids increasing, one stamp per message');
+    assert.deepEqual(failures, [], 'every confirmed message exactly once to every user (by sender, cid), ids increasing, one id per message');
     assert.ok(relay.running, 'relay still running');
     assert.ok(firstDown, '/readyz was not 200 during the outage');
     assert.ok(backUp, '/readyz 200 again after the broker came back');

@@ -129,7 +129,7 @@ describe('three relays on the same queues', () => {
     t.diagnostic(line);
     for (const r of lines) t.diagnostic(r);
     console.log(`[multi-relay] ${line}\n[multi-relay] ${lines.join('\n[multi-relay] ')}`);
-    assert.deepEqual(failures, [], 'every user sees every confirmed message exactly once (by sender, cid), ids increasing, one stamp per message');
+    assert.deepEqual(failures, [], 'every user sees every confirmed message exactly once (by sender, cid), ids increasing, one id per message');
     assert.ok(newActive, 'a stand-by took over');
     // direct messages: the same promise (ids unique and increasing for each user across the failover)
     const isDm = (e) => e.type === 'direct' && typeof e.cid === 'string' && e.cid.startsWith(`d${tag}-`);
