@@ -110,6 +110,7 @@ describe('chat web client: the features of a chat kept open all day', { timeout:
     );
     assert.deepEqual(anchors, [{ href: link, rel: 'noopener noreferrer', target: '_blank', text: link }]);
     assert.equal(await B.page.locator('#root a[href^="javascript:"]').count(), 0);
+    await shot(B.page, 'chat.png');
     await B.page.waitForFunction((n) => document.title === `(1) Chat · ${n}`, b);
     await dmEntry(B.page, a).getByTestId('dm-button').click();
     await waitForMessage(B.page, dm);
@@ -119,7 +120,7 @@ describe('chat web client: the features of a chat kept open all day', { timeout:
     await dmEntry(A.page, b).waitFor();
 
     await roomEntry(A.page, room).getByTestId('room-button').click();
-    await shot(A.page, 'chat.png');
+    await shot(A.page, 'chat-own.png');
 
     // A leaves the room: still online, and what is said there afterwards never reaches A's page
     await A.page.getByRole('button', { name: `Leave room ${room}` }).click();
@@ -145,10 +146,11 @@ describe('chat web client: the features of a chat kept open all day', { timeout:
     t.after(closeAll);
     const a = uniq('cat');
     const b = uniq('dan');
+    const room = uniq('story'); // a room of its own: a clean screenshot
     const A = await open();
     const B = await open();
-    await login(A.page, a);
-    await login(B.page, b);
+    await login(A.page, a, room);
+    await login(B.page, b, room);
     await waitForUsers(B.page, [a, b]);
     for (let i = 1; i <= 16; i++) await send(A.page, `line ${i} of a long story`);
     await waitForMessage(B.page, 'line 16 of a long story');
@@ -175,11 +177,12 @@ describe('chat web client: the features of a chat kept open all day', { timeout:
     t.after(closeAll);
     const a = uniq('eve');
     const b = uniq('fay');
+    const room = uniq('net');
     const A = await open();
     const net = await wsSwitch(A.page);
     const B = await open();
-    await login(A.page, a);
-    await login(B.page, b);
+    await login(A.page, a, room);
+    await login(B.page, b, room);
     await waitForUsers(A.page, [a, b]);
     await net.cut();
     await A.page.locator('[data-testid="state-badge"][data-state="reconnecting"]').waitFor();
@@ -204,16 +207,19 @@ describe('chat web client: the features of a chat kept open all day', { timeout:
     t.after(closeAll);
     const a = uniq('gus');
     const b = uniq('hal');
+    const room = uniq('phone');
     const A = await open({ viewport: { width: 360, height: 740 }, colorScheme: 'dark' });
     const B = await open();
     // keyboard: the name field has the focus; Enter logs in
     await A.page.getByLabel('Name', { exact: true }).waitFor();
     assert.equal(await A.page.evaluate(() => document.activeElement?.id), 'login-name');
     await A.page.keyboard.type(a);
+    await A.page.keyboard.press('Tab');
+    await A.page.keyboard.type(room);
     await shot(A.page, 'login-dark-360.png');
     await A.page.keyboard.press('Enter');
     await A.page.locator('[data-testid="state-badge"][data-state="online"]').waitFor({ timeout: 20000 });
-    await login(B.page, b);
+    await login(B.page, b, room);
     const bg = await A.page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
     const [r, g, bl] = bg.match(/\d+/g).map(Number);
     assert.ok(r + g + bl < 3 * 64, `a dark background, got ${bg}`);
