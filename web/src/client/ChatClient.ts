@@ -811,7 +811,7 @@ export class ChatClient {
     if (typeof m.sender !== 'string' || typeof m.message !== 'string' || typeof m.room !== 'string') return;
     if (!this._rooms.includes(m.room)) {
       // a room we left (or never joined): the broker may still route it to our queue for a moment
-      this.log(`dropped a message of room ${m.room}: not in it`);
+      this.log(`dropped a message of room ${m.room}: not in it (id ${m.id}, from ${m.sender})`);
       return;
     }
     const keys: string[] = [];
