@@ -147,8 +147,18 @@ export function ChatView({ client, model, onLogout }: { client: ChatClient; mode
           notify={notify}
           notifySupported={notificationsSupported()}
           onSelect={select}
-          onJoin={(r) => model.joinRoom(r)}
-          onLeave={(r) => void model.leaveRoom(r)}
+          onJoin={async (r) => {
+            const ok = await model.joinRoom(r);
+            if (ok) {
+              setDrawer(false);
+              composer.current?.focus(); // ready to write in the room
+            }
+            return ok;
+          }}
+          onLeave={(r) => {
+            void model.leaveRoom(r);
+            composer.current?.focus(); // the focused × goes away with the room
+          }}
           onCloseDm={(p) => model.closeDm(p)}
           onNotify={(on) => void onNotify(on)}
         />
