@@ -111,4 +111,17 @@ describe('ChatModel: what the user has seen', () => {
     const items = model.getSnapshot().items[roomConv('main')];
     expect(items.map((i) => [i.text, i.status, i.own])).toEqual([['hello', undefined, true]]);
   });
+
+  it('the past of a room shown for the first time is not unread', async () => {
+    const { relay, client, model, say } = await setup(['main']);
+    relay.history.set('dev', [{ v: 1, type: 'message', id: 100, ts: 1, room: 'dev', sender: 'bob', message: 'dev past' }]);
+    const p = client.joinRoom('dev'); // #main stays open
+    await tick(500);
+    await p;
+    expect(model.getSnapshot().active).toBe(roomConv('main'));
+    expect(model.getSnapshot().items[roomConv('dev')].map((i) => i.text)).toEqual(['dev past']);
+    expect(model.getSnapshot().unread).toEqual({});
+    say('dev');
+    expect(model.getSnapshot().unread).toEqual({ [roomConv('dev')]: 1 });
+  });
 });
