@@ -255,6 +255,7 @@ describe('chat web client: the features of a chat kept open all day', { timeout:
     await A.page.keyboard.press('Enter');
     await A.page.getByTestId('sidebar').waitFor({ state: 'visible' });
     assert.equal(await A.page.getAttribute('[data-testid="menu-button"]', 'aria-expanded'), 'true');
+    assert.equal(await A.page.evaluate(() => document.activeElement?.closest('[data-testid="room"]')?.getAttribute('data-room')), room, 'the focus is on the open room');
     await shot(A.page, 'drawer-dark-360.png');
     await A.page.keyboard.press('Escape');
     await A.page.getByTestId('sidebar').waitFor({ state: 'hidden' });

@@ -493,6 +493,7 @@ describe('App', () => {
     const menu = screen.getByTestId('menu-button');
     fireEvent.click(menu);
     expect(menu.getAttribute('aria-expanded')).toBe('true');
+    expect(document.activeElement?.textContent).toMatch(/@bob/); // the open conversation's entry
     fireEvent.keyDown(screen.getAllByTestId('room-button')[0], { key: 'Escape' });
     expect(menu.getAttribute('aria-expanded')).toBe('false');
     expect(document.activeElement).toBe(menu);

@@ -77,6 +77,13 @@ export function ChatView({ client, model, onLogout }: { client: ChatClient; mode
     }
   };
 
+  // the drawer (narrow screens) takes the focus to the open conversation's entry
+  useEffect(() => {
+    if (!drawer) return;
+    const side = document.getElementById(SIDEBAR_ID);
+    (side?.querySelector<HTMLElement>('[aria-current="page"]') ?? side?.querySelector<HTMLElement>('button'))?.focus();
+  }, [drawer]);
+
   // keys work wherever the focus is (also on the page itself, after the login form went away)
   const keys = useRef<(e: KeyboardEvent) => void>(() => undefined);
   keys.current = (e: KeyboardEvent) => {
