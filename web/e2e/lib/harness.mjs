@@ -340,5 +340,5 @@ export async function joinRoom(page, room) {
   await page.getByLabel('Room to join', { exact: true }).fill(room);
   await page.getByTestId('join-button').click();
   await page.locator('[data-testid="conv-title"]', { hasText: `#${room}` }).waitFor();
-  await roomEntry(page, room).locator('[data-testid="room-button"]:not([disabled])').waitFor();
+  await roomEntry(page, room).locator('[data-testid="room-button"]:not([disabled])').waitFor({ state: 'attached' }); // a drawer closes
 }
