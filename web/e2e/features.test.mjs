@@ -206,6 +206,36 @@ describe('chat web client: the features of a chat kept open all day', { timeout:
     assert.equal(await countMessages(A.page, m), 1);
   });
 
+  test('a message whose receipt was lost with the connection is sent again with its cid, and shown once', { timeout: 40000 }, async (t) => {
+    t.after(closeAll);
+    const a = uniq('ida');
+    const b = uniq('jon');
+    const room = uniq('once');
+    const A = await open();
+    const net = await wsSwitch(A.page);
+    const B = await open();
+    await login(A.page, a, room);
+    await login(B.page, b, room);
+    await waitForUsers(A.page, [a, b]);
+    net.holdReceipts();
+    const m = `sent once by ${a}`;
+    await send(A.page, m);
+    await waitForMessage(B.page, m); // the relay has it; A never hears the broker's receipt
+    const mine = A.page.locator('[data-testid="message"]', { hasText: m });
+    await net.cut();
+    await A.page.locator('[data-testid="state-badge"][data-state="reconnecting"]').waitFor();
+    net.restore();
+    await A.page.locator('[data-testid="state-badge"][data-state="online"]').waitFor({ timeout: 20000 });
+    await mine.and(A.page.locator(':not([data-status])')).waitFor();
+    const copies = net.sends.filter((f) => f.includes(JSON.stringify(m).slice(1, -1)));
+    const cids = new Set(copies.map((f) => JSON.parse(f.slice(f.indexOf('\n\n') + 2).replace(/\0$/, '')).cid));
+    assert.ok(copies.length >= 2, `the page sent it again after the reconnect (${copies.length} SEND frames)`);
+    assert.equal(cids.size, 1, 'with the same cid');
+    await sleep(1500);
+    assert.equal(await countMessages(B.page, m), 1);
+    assert.equal(await countMessages(A.page, m), 1);
+  });
+
   test('dark theme from the system, 360 px wide, by keyboard only', { timeout: 40000 }, async (t) => {
     t.after(closeAll);
     const a = uniq('gus');

@@ -298,6 +298,8 @@ function recordNotifications() {
  */
 export async function wsSwitch(page) {
   let down = false;
+  let holdReceipts = false;
+  const sends = [];
   const live = new Set();
   await page.routeWebSocket(
     (url) => url.pathname === new URL(env.wsUrl).pathname,
@@ -310,9 +312,24 @@ export async function wsSwitch(page) {
       const entry = { ws, server };
       live.add(entry);
       ws.onClose(() => live.delete(entry));
+      // forwarded by hand, to count what the page sends and to hold back receipts when asked
+      ws.onMessage((m) => {
+        if (typeof m === 'string' && m.startsWith('SEND\n')) sends.push(m);
+        server.send(m);
+      });
+      server.onMessage((m) => {
+        if (holdReceipts && typeof m === 'string' && /^RECEIPT\n[^]*receipt-id:chat-/.test(m)) return;
+        ws.send(m);
+      });
     },
   );
   return {
+    /** every STOMP SEND frame the page sent so far */
+    sends,
+    /** from now on the broker's receipts for chat messages never reach the page */
+    holdReceipts() {
+      holdReceipts = true;
+    },
     async cut() {
       down = true;
       for (const { ws, server } of [...live]) {
@@ -323,6 +340,7 @@ export async function wsSwitch(page) {
     },
     restore() {
       down = false;
+      holdReceipts = false;
     },
   };
 }
