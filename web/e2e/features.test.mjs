@@ -110,6 +110,7 @@ describe('chat web client: the features of a chat kept open all day', { timeout:
     );
     assert.deepEqual(anchors, [{ href: link, rel: 'noopener noreferrer', target: '_blank', text: link }]);
     assert.equal(await B.page.locator('#root a[href^="javascript:"]').count(), 0);
+    await shot(B.page, 'chat.png');
     await B.page.waitForFunction((n) => document.title === `(1) Chat · ${n}`, b);
     await dmEntry(B.page, a).getByTestId('dm-button').click();
     await waitForMessage(B.page, dm);
@@ -119,7 +120,7 @@ describe('chat web client: the features of a chat kept open all day', { timeout:
     await dmEntry(A.page, b).waitFor();
 
     await roomEntry(A.page, room).getByTestId('room-button').click();
-    await shot(A.page, 'chat.png');
+    await shot(A.page, 'chat-own.png');
 
     // A leaves the room: still online, and what is said there afterwards never reaches A's page
     await A.page.getByRole('button', { name: `Leave room ${room}` }).click();
@@ -130,8 +131,11 @@ describe('chat web client: the features of a chat kept open all day', { timeout:
     const late = `said in ${room} after ${a} left`;
     await send(B.page, late);
     await waitForMessage(B.page, late);
-    await send(B.page, `and one in main`); // B is still in #main; it reaches A
-    await sleep(1500);
+    await roomEntry(B.page, 'main').getByTestId('room-button').click();
+    const inMain = `and one in main from ${b}`;
+    await send(B.page, inMain);
+    await waitForMessage(A.page, inMain); // A still gets what A is in
+    await sleep(1000);
     assert.equal(await A.page.getAttribute('[data-testid="state-badge"]', 'data-state'), 'online');
     assert.equal(await A.page.title(), `Chat · ${a}`, 'no unread count from the room A left');
     assert.equal(await countMessages(A.page, late), 0);
@@ -145,10 +149,11 @@ describe('chat web client: the features of a chat kept open all day', { timeout:
     t.after(closeAll);
     const a = uniq('cat');
     const b = uniq('dan');
+    const room = uniq('story'); // a room of its own: a clean screenshot
     const A = await open();
     const B = await open();
-    await login(A.page, a);
-    await login(B.page, b);
+    await login(A.page, a, room);
+    await login(B.page, b, room);
     await waitForUsers(B.page, [a, b]);
     for (let i = 1; i <= 16; i++) await send(A.page, `line ${i} of a long story`);
     await waitForMessage(B.page, 'line 16 of a long story');
@@ -175,11 +180,12 @@ describe('chat web client: the features of a chat kept open all day', { timeout:
     t.after(closeAll);
     const a = uniq('eve');
     const b = uniq('fay');
+    const room = uniq('net');
     const A = await open();
     const net = await wsSwitch(A.page);
     const B = await open();
-    await login(A.page, a);
-    await login(B.page, b);
+    await login(A.page, a, room);
+    await login(B.page, b, room);
     await waitForUsers(A.page, [a, b]);
     await net.cut();
     await A.page.locator('[data-testid="state-badge"][data-state="reconnecting"]').waitFor();
@@ -200,20 +206,53 @@ describe('chat web client: the features of a chat kept open all day', { timeout:
     assert.equal(await countMessages(A.page, m), 1);
   });
 
+  test('a message whose receipt was lost with the connection is sent again with its cid, and shown once', { timeout: 40000 }, async (t) => {
+    t.after(closeAll);
+    const a = uniq('ida');
+    const b = uniq('jon');
+    const room = uniq('once');
+    const A = await open();
+    const net = await wsSwitch(A.page);
+    const B = await open();
+    await login(A.page, a, room);
+    await login(B.page, b, room);
+    await waitForUsers(A.page, [a, b]);
+    net.holdReceipts();
+    const m = `sent once by ${a}`;
+    await send(A.page, m);
+    await waitForMessage(B.page, m); // the relay has it; A never hears the broker's receipt
+    const mine = A.page.locator('[data-testid="message"]', { hasText: m });
+    await net.cut();
+    await A.page.locator('[data-testid="state-badge"][data-state="reconnecting"]').waitFor();
+    net.restore();
+    await A.page.locator('[data-testid="state-badge"][data-state="online"]').waitFor({ timeout: 20000 });
+    await mine.and(A.page.locator(':not([data-status])')).waitFor();
+    const copies = net.sends.filter((f) => f.includes(JSON.stringify(m).slice(1, -1)));
+    const cids = new Set(copies.map((f) => JSON.parse(f.slice(f.indexOf('\n\n') + 2).replace(/\0$/, '')).cid));
+    assert.ok(copies.length >= 2, `the page sent it again after the reconnect (${copies.length} SEND frames)`);
+    assert.equal(cids.size, 1, 'with the same cid');
+    await sleep(1500);
+    assert.equal(await countMessages(B.page, m), 1);
+    assert.equal(await countMessages(A.page, m), 1);
+  });
+
   test('dark theme from the system, 360 px wide, by keyboard only', { timeout: 40000 }, async (t) => {
     t.after(closeAll);
     const a = uniq('gus');
     const b = uniq('hal');
+    const room = uniq('phone');
     const A = await open({ viewport: { width: 360, height: 740 }, colorScheme: 'dark' });
     const B = await open();
     // keyboard: the name field has the focus; Enter logs in
     await A.page.getByLabel('Name', { exact: true }).waitFor();
     assert.equal(await A.page.evaluate(() => document.activeElement?.id), 'login-name');
     await A.page.keyboard.type(a);
+    await A.page.keyboard.press('Tab');
+    await A.page.keyboard.type(room);
     await shot(A.page, 'login-dark-360.png');
     await A.page.keyboard.press('Enter');
     await A.page.locator('[data-testid="state-badge"][data-state="online"]').waitFor({ timeout: 20000 });
-    await login(B.page, b);
+    await login(B.page, b, room);
     const bg = await A.page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
     const [r, g, bl] = bg.match(/\d+/g).map(Number);
     assert.ok(r + g + bl < 3 * 64, `a dark background, got ${bg}`);
@@ -246,6 +285,7 @@ describe('chat web client: the features of a chat kept open all day', { timeout:
     await A.page.keyboard.press('Enter');
     await A.page.getByTestId('sidebar').waitFor({ state: 'visible' });
     assert.equal(await A.page.getAttribute('[data-testid="menu-button"]', 'aria-expanded'), 'true');
+    assert.equal(await A.page.evaluate(() => document.activeElement?.closest('[data-testid="room"]')?.getAttribute('data-room')), room, 'the focus is on the open room');
     await shot(A.page, 'drawer-dark-360.png');
     await A.page.keyboard.press('Escape');
     await A.page.getByTestId('sidebar').waitFor({ state: 'hidden' });

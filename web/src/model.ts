@@ -89,18 +89,21 @@ export class ChatModel {
       client.on('rooms', (rs, joining) => this.onRooms(rs, joining)),
       client.on('presence', (room, users) => this.update({ users: { ...this.snap.users, [room]: users } })),
       client.on('outbox', (cid, status) => this.onOutbox(cid, status)),
-      client.on('message', (m) =>
-        this.arrive({
-          key: `m:${m.room}:${m.id ?? ''}:${m.cid ?? ''}:${++this.itemSeq}`,
-          kind: 'message',
-          conv: roomConv(m.room),
-          room: m.room,
-          sender: m.sender,
-          text: m.message,
-          ts: typeof m.ts === 'number' ? m.ts : Date.now(),
-          own: m.sender === this.client.me,
-          cid: m.cid,
-        }),
+      client.on('message', (m, meta) =>
+        this.arrive(
+          {
+            key: `m:${m.room}:${m.id ?? ''}:${m.cid ?? ''}:${++this.itemSeq}`,
+            kind: 'message',
+            conv: roomConv(m.room),
+            room: m.room,
+            sender: m.sender,
+            text: m.message,
+            ts: typeof m.ts === 'number' ? m.ts : Date.now(),
+            own: m.sender === this.client.me,
+            cid: m.cid,
+          },
+          !meta?.history,
+        ),
       ),
       client.on('direct', (m) => {
         const own = m.sender === this.client.me;
@@ -283,7 +286,8 @@ export class ChatModel {
     this.replaceItem(conv, (i) => i.cid === cid && i.status !== undefined, (i) => ({ ...i, status }));
   }
 
-  private arrive(item: ChatItem): void {
+  /** `count`: false for the past of a room shown for the first time (old, not unread) */
+  private arrive(item: ChatItem, count = true): void {
     // our own message back from the relay replaces its pending copy
     if (item.own && item.cid && this.pending.has(item.cid)) {
       const conv = this.pending.get(item.cid)!;
@@ -295,7 +299,7 @@ export class ChatModel {
       if (this.echoed.size > 100) this.echoed.delete(this.echoed.values().next().value as string);
     }
     this.push(item);
-    if (item.own) return;
+    if (item.own || !count) return;
     if (item.kind === 'direct' && !this.snap.dms.includes(convName(item.conv))) {
       this.update({ dms: [convName(item.conv), ...this.snap.dms] });
     } else if (item.kind === 'direct' && this.snap.dms[0] !== convName(item.conv)) {

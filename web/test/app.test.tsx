@@ -223,10 +223,13 @@ describe('App', () => {
     await tick(500);
     expect(screen.getAllByTestId('room').map((r) => r.dataset.room)).toEqual(['main', 'dev']);
     expect(screen.getByTestId('conv-title').textContent).toBe('#dev');
+    expect(document.activeElement).toBe(screen.getByLabelText('Message'));
     expect(broker.logins()).toHaveLength(2);
     expect(broker.logins()[1]).toMatchObject({ queue: clients[0].queueName, rooms: ['main', 'dev'] });
+    screen.getByLabelText('Leave room dev').focus();
     fireEvent.click(screen.getByLabelText('Leave room dev'));
     await tick(500);
+    expect(document.activeElement).toBe(screen.getByLabelText('Message'));
     expect(screen.getAllByTestId('room').map((r) => r.dataset.room)).toEqual(['main']);
     expect(screen.getByTestId('conv-title').textContent).toBe('#main');
     expect(screen.getByTestId('state-badge').dataset.state).toBe('online');
@@ -490,6 +493,7 @@ describe('App', () => {
     const menu = screen.getByTestId('menu-button');
     fireEvent.click(menu);
     expect(menu.getAttribute('aria-expanded')).toBe('true');
+    expect(document.activeElement?.textContent).toMatch(/@bob/); // the open conversation's entry
     fireEvent.keyDown(screen.getAllByTestId('room-button')[0], { key: 'Escape' });
     expect(menu.getAttribute('aria-expanded')).toBe('false');
     expect(document.activeElement).toBe(menu);

@@ -583,3 +583,26 @@ describe('ChatClient: the outbox', () => {
     expect(client.pendingCount).toBe(0);
   });
 });
+
+describe('ChatClient: history', () => {
+  it('marks the past of a room seen for the first time as history, and what a resume replays as missed', async () => {
+    const { broker, relay, client } = await setup();
+    relay.history.set('main', [{ v: 1, type: 'message', id: 1, ts: 1, room: 'main', sender: 'bob', message: 'old' }]);
+    const got: string[] = [];
+    client.on('message', (m, meta) => got.push(`${m.message}:${meta.history}`));
+    await login(client, 'alice');
+    expect(got).toEqual(['old:true']);
+    // the relay lost the session; bob talks meanwhile; the resume replays it as missed
+    relay.users.delete('alice');
+    relay.history.get('main')!.push({ v: 1, type: 'message', id: 2, ts: 2, room: 'main', sender: 'bob', message: 'missed' });
+    broker.deliver(client.queueName, { v: 1, type: 'error', code: 'not_logged_in', reason: 'who are you' });
+    await tick(500);
+    expect(got).toEqual(['old:true', 'missed:false']);
+    // a room joined later shows its past as history too
+    relay.history.set('dev', [{ v: 1, type: 'message', id: 1, ts: 1, room: 'dev', sender: 'bob', message: 'dev past' }]);
+    const p = client.joinRoom('dev');
+    await tick(500);
+    await p;
+    expect(got).toEqual(['old:true', 'missed:false', 'dev past:true']);
+  });
+});

@@ -157,6 +157,11 @@ export async function openPage(browser, baseUrl, opts = {}) {
     viewport: opts.viewport ?? { width: 1000, height: 620 },
     colorScheme: opts.colorScheme ?? 'light',
     permissions: opts.permissions ?? [],
+    // chat-relayd compresses static files with brotli on every request: 1-2 s for the JS bundle on this
+    // machine (curl -H 'Accept-Encoding: br'), against 0.1 s with gzip. Until the relay serves them
+    // faster, the pages ask for gzip, or the suite spends half its time loading the page.
+    // E2E_BROTLI=1 keeps Chromium's own Accept-Encoding.
+    extraHTTPHeaders: process.env.E2E_BROTLI === '1' ? {} : { 'accept-encoding': 'gzip, deflate' },
   });
   if (opts.recordNotifications) await context.addInitScript(recordNotifications);
   const page = await context.newPage();
@@ -293,6 +298,8 @@ function recordNotifications() {
  */
 export async function wsSwitch(page) {
   let down = false;
+  let holdReceipts = false;
+  const sends = [];
   const live = new Set();
   await page.routeWebSocket(
     (url) => url.pathname === new URL(env.wsUrl).pathname,
@@ -305,9 +312,24 @@ export async function wsSwitch(page) {
       const entry = { ws, server };
       live.add(entry);
       ws.onClose(() => live.delete(entry));
+      // forwarded by hand, to count what the page sends and to hold back receipts when asked
+      ws.onMessage((m) => {
+        if (typeof m === 'string' && m.startsWith('SEND\n')) sends.push(m);
+        server.send(m);
+      });
+      server.onMessage((m) => {
+        if (holdReceipts && typeof m === 'string' && /^RECEIPT\n[^]*receipt-id:chat-/.test(m)) return;
+        ws.send(m);
+      });
     },
   );
   return {
+    /** every STOMP SEND frame the page sent so far */
+    sends,
+    /** from now on the broker's receipts for chat messages never reach the page */
+    holdReceipts() {
+      holdReceipts = true;
+    },
     async cut() {
       down = true;
       for (const { ws, server } of [...live]) {
@@ -318,6 +340,7 @@ export async function wsSwitch(page) {
     },
     restore() {
       down = false;
+      holdReceipts = false;
     },
   };
 }
@@ -335,5 +358,5 @@ export async function joinRoom(page, room) {
   await page.getByLabel('Room to join', { exact: true }).fill(room);
   await page.getByTestId('join-button').click();
   await page.locator('[data-testid="conv-title"]', { hasText: `#${room}` }).waitFor();
-  await roomEntry(page, room).locator('[data-testid="room-button"]:not([disabled])').waitFor();
+  await roomEntry(page, room).locator('[data-testid="room-button"]:not([disabled])').waitFor({ state: 'attached' }); // a drawer closes
 }

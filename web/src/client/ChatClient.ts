@@ -21,7 +21,8 @@ const LOGIN_ERRORS = new Set(['bad_room', 'bad_value', 'bad_login', 'bad_queue',
 
 export interface ChatEvents {
   welcome: (w: Welcome) => void;
-  message: (m: ChatMessage) => void;
+  /** `meta.history`: from a welcome's history of a room seen for the first time (old, not missed) */
+  message: (m: ChatMessage, meta: MessageMeta) => void;
   direct: (m: DirectMessage) => void;
   join: (e: JoinEvent) => void;
   leave: (e: LeaveEvent) => void;
@@ -36,6 +37,10 @@ export interface ChatEvents {
 }
 
 export type OutboxStatus = 'queued' | 'sending' | 'sent' | 'failed';
+
+export interface MessageMeta {
+  history: boolean;
+}
 
 interface RoomWaiter {
   /** true when the last welcome shows the change done */
@@ -790,7 +795,9 @@ export class ChatClient {
     for (const room of welcomed) {
       const h = history[room];
       if (!Array.isArray(h)) continue;
-      for (const m of h as ChatMessage[]) if (m && typeof m === 'object') this.onMessage({ ...m, type: 'message', room: m.room ?? room });
+      // a room we have seen messages of replays what we missed; a new one shows its past
+      const old = !this.lastIds.has(room);
+      for (const m of h as ChatMessage[]) if (m && typeof m === 'object') this.onMessage({ ...m, type: 'message', room: m.room ?? room }, old);
     }
     this.goOnline();
     if (wasPending && this.loginWaiter) {
@@ -807,11 +814,11 @@ export class ChatClient {
     return dup;
   }
 
-  private onMessage(m: ChatMessage): void {
+  private onMessage(m: ChatMessage, history = false): void {
     if (typeof m.sender !== 'string' || typeof m.message !== 'string' || typeof m.room !== 'string') return;
     if (!this._rooms.includes(m.room)) {
       // a room we left (or never joined): the broker may still route it to our queue for a moment
-      this.log(`dropped a message of room ${m.room}: not in it`);
+      this.log(`dropped a message of room ${m.room}: not in it (id ${m.id}, from ${m.sender})`);
       return;
     }
     const keys: string[] = [];
@@ -819,7 +826,7 @@ export class ChatClient {
     if (typeof m.cid === 'string') keys.push(`cid\u0000${m.sender}\u0000${m.cid}`);
     if (this.duplicate(keys)) return;
     if (typeof m.id === 'number' && m.id > (this.lastIds.get(m.room) ?? -Infinity)) this.lastIds.set(m.room, m.id);
-    this.emit('message', m);
+    this.emit('message', m, { history });
   }
 
   private onDirect(m: DirectMessage): void {

@@ -1,5 +1,5 @@
 export { ChatClient, CHAT_DEST, LOGIN_DEST } from './ChatClient';
-export type { ChatClientOptions, ChatEvents, OutboxStatus, SendOptions } from './ChatClient';
+export type { ChatClientOptions, ChatEvents, MessageMeta, OutboxStatus, SendOptions } from './ChatClient';
 export { stompjsTransport } from './transport';
 export type { Frame, StompTransport, Subscription, TransportFactory, TransportOptions } from './transport';
 export * from './types';

@@ -77,6 +77,13 @@ export function ChatView({ client, model, onLogout }: { client: ChatClient; mode
     }
   };
 
+  // the drawer (narrow screens) takes the focus to the open conversation's entry
+  useEffect(() => {
+    if (!drawer) return;
+    const side = document.getElementById(SIDEBAR_ID);
+    (side?.querySelector<HTMLElement>('[aria-current="page"]') ?? side?.querySelector<HTMLElement>('button'))?.focus();
+  }, [drawer]);
+
   // keys work wherever the focus is (also on the page itself, after the login form went away)
   const keys = useRef<(e: KeyboardEvent) => void>(() => undefined);
   keys.current = (e: KeyboardEvent) => {
@@ -147,8 +154,18 @@ export function ChatView({ client, model, onLogout }: { client: ChatClient; mode
           notify={notify}
           notifySupported={notificationsSupported()}
           onSelect={select}
-          onJoin={(r) => model.joinRoom(r)}
-          onLeave={(r) => void model.leaveRoom(r)}
+          onJoin={async (r) => {
+            const ok = await model.joinRoom(r);
+            if (ok) {
+              setDrawer(false);
+              composer.current?.focus(); // ready to write in the room
+            }
+            return ok;
+          }}
+          onLeave={(r) => {
+            void model.leaveRoom(r);
+            composer.current?.focus(); // the focused × goes away with the room
+          }}
           onCloseDm={(p) => model.closeDm(p)}
           onNotify={(on) => void onNotify(on)}
         />
