@@ -327,10 +327,16 @@ plot "$out/plot.dat" using 1:4 with linespoints lw 2 title "direct (broker)", \
 unset multiplot
 EOF
 
+# the browser-path section (bench/run-browser.sh) stays, between its markers
+browser_block="$(sed -n '/^<!-- browser-path:begin -->$/,/^<!-- browser-path:end -->$/p' "$root/bench/results/LATEST.md" 2>/dev/null || true)"
 {
   echo "Latest matrix: [$stamp]($stamp/report.md) — copy below (image and raw files are in \`$stamp/\`)."
   echo
   sed "s#](plot.png)#]($stamp/plot.png)#" "$out/report.md"
+  if [[ -n "$browser_block" ]]; then
+    echo
+    echo "$browser_block"
+  fi
 } >"$root/bench/results/LATEST.md"
 log "report: $out/report.md"
 cat "$out/report.md"

@@ -147,6 +147,7 @@ set output "{out}/plot.png"
 set multiplot layout 1,2 title "browser path {stamp}: {res['users']} users, one room"
 set grid
 set logscale xy
+set xrange [50:*]
 set xlabel "send rate msg/s (open loop)"
 set ylabel "p99 latency ms"
 set key top left
@@ -168,7 +169,10 @@ def update_latest(latest, out, dirname):
     rep = open(os.path.join(out, "report.md")).read()
     rep = rep.replace("](plot.png)", f"]({dirname}/plot.png)")
     # the report's own headings one level down, under this section's heading
-    body = "\n".join(("#" + l if l.startswith("#") else l) for l in rep.splitlines())
+    lines = rep.splitlines()
+    if lines and lines[0].startswith("# "):
+        lines = lines[1:]  # this section's own heading replaces it
+    body = "\n".join(("#" + l if l.startswith("#") else l) for l in lines)
     block = (f"{BEGIN}\n## Browser path (bench/run-browser.sh)\n\nLatest browser-path run: [{dirname}]({dirname}/report.md) "
              f"— copy below.\n\n{body}\n{END}\n")
     old = open(latest).read() if os.path.exists(latest) else ""
