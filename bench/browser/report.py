@@ -31,7 +31,12 @@ def cpu(p, who, key="us_per_delivery"):
 
 
 def integrity(p):
-    return "-" if p is None else f"{p['missing']}/{p['duplicates']}/{p['reordered']}"
+    if p is None:
+        return "-"
+    s = f"{p['missing']}/{p['duplicates']}/{p['reordered']}"
+    if p["missing"] and p.get("drain") == "deadline":
+        s += " (still arriving at the drain deadline)"
+    return s
 
 
 def server_of(target):
@@ -115,7 +120,10 @@ def write_report(out, stamp, rev, alive, nproc, relay_args):
             if p.get("errors"):
                 notes.append(f"- `{name}` at {p['rate']}: error events {json.dumps(p['errors'])}")
             if p.get("reconnects"):
-                notes.append(f"- `{name}` at {p['rate']}: {p['reconnects']} reconnects (so far)")
+                notes.append(f"- `{name}` at {p['rate']}: {p['reconnects']} connections lost and re-established since the setup")
+        if g(t, "setup", "subscribe_retries"):
+            notes.append(f"- `{name}`: setup {g(t, 'setup', 'ms')} ms, {g(t, 'setup', 'subscribe_retries')} SUBSCRIBEs retried "
+                         "(the user queue did not exist yet: the broker closes the connection, the client reconnects)")
         if not g(t, "setup", "ok"):
             notes.append(f"- `{name}`: {g(t, 'setup', 'not_ready')} users never got ready")
     if notes:
