@@ -327,8 +327,8 @@ plot "$out/plot.dat" using 1:4 with linespoints lw 2 title "direct (broker)", \
 unset multiplot
 EOF
 
-# the browser-path section (bench/run-browser.sh) stays, between its markers
-browser_block="$(sed -n '/^<!-- browser-path:begin -->$/,/^<!-- browser-path:end -->$/p' "$root/bench/results/LATEST.md" 2>/dev/null || true)"
+# the sections of run-browser.sh and run-scheduler.sh stay, between their markers
+browser_block="$(sed -n '/^<!-- [a-z-]*:begin -->$/,/^<!-- [a-z-]*:end -->$/p' "$root/bench/results/LATEST.md" 2>/dev/null || true)"
 {
   echo "Latest matrix: [$stamp]($stamp/report.md) — copy below (image and raw files are in \`$stamp/\`)."
   echo

@@ -6,7 +6,7 @@
 # relay and the broker; the relay's work per chat is the same whichever way clients reach the broker);
 # LOAD=browser: bench/browser's STOMP-over-WebSocket users (relay target).
 #
-#   bench/run-scheduler.sh      # writes bench/results/<date>-scheduler/{report.md,results.json}
+#   bench/run-scheduler.sh      # writes bench/results/<date>-scheduler/{report.md,results.json}, updates LATEST.md
 #
 # Variants run in turn, ROUNDS times (ABC ABC: noise from other work on the machine hits all of them).
 # Environment (defaults): RELAY=build/chat-relayd  BENCH=build/bench/chat-bench  LOAD=amqp  IDLE_SEC=30  RATE=200  USERS=100  POINT_SEC=10
@@ -146,4 +146,6 @@ jq -s . "$out"/raw/*.summary.json >"$out/results.json"
   jq -r 'def r(d): if . == null then "-" else (. * d | round / d | tostring) end;
     .[] | "| `\(.variant)` | \(.round) | \(.threads // "-") | \(.idle_pct_of_core) | \(.idle_loadavg_1m.after // "-") | \(.point.cpu.relay.us_per_chat | r(1)) | \(.point.cpu.relay.core_share | r(1000)) | \(.point.latency_ms.p50 | r(10)) | \(.point.latency_ms.p99 | r(10)) | \(.point.missing // "-") | \(.point.cpu.broker.us_per_delivery | r(10)) | \(.point.loadavg_1m.after // "-") |"' "$out/results.json"
 } >"$out/report.md"
+python3 "$root/bench/browser/report.py" --latest "$root/bench/results/LATEST.md" "$out" "$stamp-scheduler" \
+  scheduler "Relay CPU by scheduler setting (bench/run-scheduler.sh)"
 cat "$out/report.md"

@@ -2,15 +2,14 @@
 """Report of a browser-path run (bench/run-browser.sh).
 
   report.py OUT STAMP REV RELAY_ALIVE NPROC RELAY_ARGS   writes OUT/report.md, OUT/plot.dat, OUT/plot.gp
-  report.py --latest LATEST.md OUT DIRNAME               puts the report into LATEST.md between markers,
+  report.py --latest LATEST.md OUT DIRNAME [KEY TITLE]   puts OUT/report.md into LATEST.md between the
+                                                         markers <!-- KEY:begin/end --> (default browser-path),
                                                          keeping everything else (the AMQP matrix)
 """
 import json
 import os
 import sys
 
-BEGIN = "<!-- browser-path:begin -->"
-END = "<!-- browser-path:end -->"
 LABEL = {"relay": "chat-relayd (web-stomp, relay)", "topic": "web-stomp `/topic`, no relay", "sio": "Socket.IO 4 on Node"}
 
 
@@ -173,20 +172,20 @@ unset multiplot
 """)
 
 
-def update_latest(latest, out, dirname):
+def update_latest(latest, out, dirname, key="browser-path", title="Browser path (bench/run-browser.sh)"):
+    """Puts OUT/report.md into LATEST.md between <!-- KEY:begin --> and <!-- KEY:end -->, keeping the rest."""
+    begin, end = f"<!-- {key}:begin -->", f"<!-- {key}:end -->"
     rep = open(os.path.join(out, "report.md")).read()
     rep = rep.replace("](plot.png)", f"]({dirname}/plot.png)")
-    # the report's own headings one level down, under this section's heading
     lines = rep.splitlines()
     if lines and lines[0].startswith("# "):
         lines = lines[1:]  # this section's own heading replaces it
     body = "\n".join(("#" + l if l.startswith("#") else l) for l in lines)
-    block = (f"{BEGIN}\n## Browser path (bench/run-browser.sh)\n\nLatest browser-path run: [{dirname}]({dirname}/report.md) "
-             f"— copy below.\n\n{body}\n{END}\n")
+    block = f"{begin}\n## {title}\n\nLatest run: [{dirname}]({dirname}/report.md) — copy below.\n\n{body}\n{end}\n"
     old = open(latest).read() if os.path.exists(latest) else ""
-    if BEGIN in old and END in old:
-        head, rest = old.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
+    if begin in old and end in old:
+        head, rest = old.split(begin, 1)
+        tail = rest.split(end, 1)[1].lstrip("\n")
         new = head + block + tail
     else:
         new = old.rstrip("\n") + "\n\n" + block
@@ -195,6 +194,6 @@ def update_latest(latest, out, dirname):
 
 if __name__ == "__main__":
     if sys.argv[1] == "--latest":
-        update_latest(*sys.argv[2:5])
+        update_latest(*sys.argv[2:])
     else:
         write_report(*sys.argv[1:7])
