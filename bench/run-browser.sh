@@ -15,7 +15,9 @@
 #   BENCH_HTTP=127.0.0.1:18097 (relay's HTTP)  SIO_PORT=18197  TARGETS=relay,topic,sio
 #   USERS=100 SENDERS=10 WORKERS=2 RATES=100,200,400,700,1000,1500,2000,3000,5000
 #   POINT_SEC=5 FLAT_SEC=5 WINDOW=20 P99_MS=50 BATCH=0 (1: logins ask for "batch": true)
-#   TIME_LIMIT=900 (seconds for the whole sweep)  RMQ_* as for scripts/broker.sh
+#   TIME_LIMIT=900 (seconds for the whole sweep)  LATEST=1 (0: leave bench/results/LATEST.md alone)
+#   TAG="" (appended to the results directory's name)  RMQ_* as for scripts/broker.sh
+#   (RMQ_WS_COMPRESS=true: the broker this script starts offers WebSocket compression)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -53,7 +55,7 @@ if [[ ! -d "$root/bench/browser/node_modules" ]]; then
 fi
 
 stamp="$(date -u +%Y-%m-%dT%H%M%SZ)"
-out="$root/bench/results/$stamp-browser"
+out="$root/bench/results/$stamp-browser${TAG:+-$TAG}"
 mkdir -p "$out"
 log "results in $out"
 
@@ -133,6 +135,8 @@ kill -0 "$relay_pid" 2>/dev/null || relay_alive=no
 git_rev="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo 'no commit')"
 python3 "$root/bench/browser/report.py" "$out" "$stamp" "$git_rev" "$relay_alive" "$(nproc)" "$RELAY_ARGS"
 gnuplot "$out/plot.gp" || log "gnuplot failed"
-python3 "$root/bench/browser/report.py" --latest "$root/bench/results/LATEST.md" "$out" "$stamp-browser"
+if [[ "${LATEST:-1}" == 1 ]]; then
+  python3 "$root/bench/browser/report.py" --latest "$root/bench/results/LATEST.md" "$out" "$(basename "$out")"
+fi
 log "report: $out/report.md"
 cat "$out/report.md"

@@ -150,7 +150,25 @@ class Pool {
 let setupReconnects = 0;
 const senders = Array.from({ length: S }, (_, i) => Math.floor((i * N) / S));
 
+/** Waits until no chat delivery came for 1 s (a failed point's backlog), at most maxMs; returns the wait. */
+async function quiesce(pool, maxMs = 30000) {
+  const t0 = Date.now();
+  let last = -1;
+  let since = Date.now();
+  while (Date.now() - t0 < maxMs) {
+    const pr = await pool.all({ type: 'progress' }, 'progress');
+    const all = pr.reduce((a, m) => a + m.all, 0);
+    if (all !== last) {
+      last = all;
+      since = Date.now();
+    } else if (Date.now() - since >= 1000) break;
+    await sleep(200);
+  }
+  return Date.now() - t0;
+}
+
 async function runPoint(pool, id, rate, durationSec, extraPids) {
+  const quiesceMs = await quiesce(pool);
   const load0 = loadavg()[0];
   const cpu0 = cpuSnapshot(extraPids);
   const t0 = process.hrtime.bigint();
@@ -225,6 +243,7 @@ async function runPoint(pool, id, rate, durationSec, extraPids) {
   return {
     id,
     rate: rate || 'flat',
+    quiesce_ms: quiesceMs,
     duration_s: durationSec,
     chats_sent: chats,
     send_rate: round(chats / durationSec, 1),
@@ -322,7 +341,7 @@ async function benchTarget(target) {
       await sleep(500);
     }
     if (!o['no-flat']) {
-      await sleep(3000); // a failed point's backlog drains first
+      await sleep(1000);
       const p = await runPoint(pool, ++id, 0, num('flat-sec'), extraPids);
       res.flat = p;
       log(`${target} flat out: ${p.send_rate} msg/s sent, ${p.deliveries_per_s} deliveries/s, p50 ${p.latency_ms.p50} p99 ${p.latency_ms.p99} ms, missing ${p.missing} dup ${p.duplicates} reorder ${p.reordered}, cpu ${JSON.stringify(p.cpu)}`);

@@ -116,6 +116,8 @@ def write_report(out, stamp, rev, alive, nproc, relay_args):
     notes = []
     for name, t in targets.items():
         for p in t["points"] + ([t["flat"]] if t.get("flat") else []):
+            if (p.get("quiesce_ms") or 0) > 2000:
+                notes.append(f"- `{name}` at {p['rate']}: started after {p['quiesce_ms'] / 1000:.1f} s of waiting for the previous point's backlog to drain")
             if p.get("errors"):
                 notes.append(f"- `{name}` at {p['rate']}: error events {json.dumps(p['errors'])}")
             if p.get("reconnects"):

@@ -84,7 +84,9 @@ newPoint(-1);
 const counters = { joins: 0, leaves: 0, errors: {}, foreign: 0, other: 0, subscribeRetries: 0, reconnects: 0, history: 0 };
 
 const TEXT_RE = /^t=(\d+);s=(\d+);p=(\d+);r=(-?\d+);/;
+let chatDeliveries = 0; // every chat delivery, of any point: tells when a backlog has drained
 function onChatText(recv, text, recvNs) {
+  chatDeliveries++;
   const m = TEXT_RE.exec(text);
   if (!m) {
     counters.other++;
@@ -468,7 +470,7 @@ parentPort.on('message', async (m) => {
     case 'point':
       return runPoint(m);
     case 'progress':
-      return parentPort.postMessage({ type: 'progress', unique: point.unique, lastRecvNs: String(point.lastRecvNs) });
+      return parentPort.postMessage({ type: 'progress', unique: point.unique, all: chatDeliveries, lastRecvNs: String(point.lastRecvNs) });
     case 'collect':
       return collect();
     case 'close':
