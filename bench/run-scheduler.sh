@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Relay CPU under CAF scheduler settings (issue 13: "a scheduler that does not spin"): for each variant,
 # the relay's CPU while idle (no users, IDLE_SEC) and per chat message at RATE msg/s to USERS users in
 # one room for POINT_SEC, with the load average beside each figure. LOAD=amqp (default): the users are
@@ -34,6 +35,8 @@ VARIANTS="${VARIANTS:-default
 # shellcheck source=../scripts/lib/rabbitmq.sh
 . "$root/scripts/lib/rabbitmq.sh"
 rmq_defaults
+# shellcheck source=lib.sh
+. "$root/bench/lib.sh"
 log() { printf '[run-scheduler %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 [[ -x "$RELAY" ]] || die "relay binary $RELAY missing"
@@ -46,44 +49,10 @@ fi
 stamp="$(date -u +%Y-%m-%dT%H%M%SZ)"
 out="$root/bench/results/$stamp-scheduler"
 mkdir -p "$out/raw"
-started_broker=0
-relay_pid=""
-stop_relay() {
-  if [[ -n "$relay_pid" ]] && kill -0 "$relay_pid" 2>/dev/null; then
-    kill -TERM "$relay_pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$relay_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$relay_pid" 2>/dev/null || true
-    wait "$relay_pid" 2>/dev/null || true
-  fi
-  relay_pid=""
-}
-cleanup() {
-  stop_relay
-  [[ "$started_broker" == 1 ]] && "$root/scripts/broker.sh" stop || true
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
-if ! "$root/scripts/broker.sh" status >/dev/null 2>&1; then
-  RMQ_FRESH=1 "$root/scripts/broker.sh" start
-  started_broker=1
-fi
-broker_pid="$(rmq_ctl eval 'os:getpid().' 2>/dev/null | tr -dc '0-9')"
-
-big=1000000
-"$RELAY" --long-help 2>&1 | grep -q -- '--relay.rate-limit=<real64>' && big=1000000.0
-cat >"$out/relay.ini" <<EOF
-; written by bench/run-scheduler.sh
-[relay]
-id="bench-scheduler"
-amqp-host="127.0.0.1"
-amqp-port=$RMQ_AMQP_PORT
-amqp-user="chat-relay"
-amqp-password="chat-relay"
-http="$BENCH_HTTP"
-rate-limit=$big
-rate-burst=$big
-log-level="warning"
-EOF
+bench_start_broker 1
+bench_relay_ini "$out/relay.ini" bench-scheduler warning
 
 cpu_ticks() { awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
 
@@ -94,11 +63,9 @@ for round in $(seq "$ROUNDS"); do
     n=$((n + 1))
     flags=""
     [[ "$variant" == default ]] || flags="$variant"
-    # shellcheck disable=SC2086
-    "$RELAY" --config-file="$out/relay.ini" $flags >>"$out/relay.log" 2>&1 &
-    relay_pid=$!
-    for _ in $(seq 300); do curl -sf "http://$BENCH_HTTP/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-    threads="$(ls "/proc/$relay_pid/task" | wc -l)"
+    # shellcheck disable=SC2086  # flags is a list
+    bench_start_relay "$out/relay.ini" "$out/relay.log" $flags
+    threads="$(find "/proc/$relay_pid/task" -mindepth 1 -maxdepth 1 | wc -l)"
     sleep 3   # start-up work (declarations, first timers) is not idle
     l0="$(cut -d' ' -f1 /proc/loadavg)"
     c0="$(cpu_ticks "$relay_pid")"
@@ -129,7 +96,7 @@ for round in $(seq "$ROUNDS"); do
         point:$point}" "$out/raw/$n.json" >"$out/raw/$n.summary.json" 2>/dev/null ||
       echo "{\"variant\":\"$variant\",\"round\":$round,\"idle_pct_of_core\":$idle_pct,\"point\":null}" >"$out/raw/$n.summary.json"
     log "[$variant] $RATE msg/s: $(jq -r '.point | "relay \(.cpu.relay.us_per_chat) us/chat, p99 \(.latency_ms.p99) ms, missing \(.missing), load \(.loadavg_1m.after)"' "$out/raw/$n.summary.json")"
-    stop_relay
+    bench_stop_relay
     sleep 2
   done <<<"$VARIANTS"
 done

@@ -146,6 +146,23 @@ function onEvent(u, body, recvNs) {
 }
 
 // ------------------------------------------------------------------ users over STOMP (relay, topic)
+/** A MESSAGE frame: as the web client, ignore frames not from `fromUser` (when given) and non-JSON bodies. */
+function onStompMessage(u, f, fromUser) {
+  const recvNs = now();
+  if (fromUser !== null && f.headers['user-id'] !== fromUser) {
+    counters.foreign++;
+    return;
+  }
+  let b;
+  try {
+    b = JSON.parse(f.body);
+  } catch {
+    counters.other++;
+    return;
+  }
+  onEvent(u, b, recvNs);
+}
+
 function stompClient(u, onConnect) {
   const c = new Client({
     webSocketFactory: () => new WebSocket(cfg.wsUrl, ['v12.stomp', 'v11.stomp', 'v10.stomp']),
@@ -200,21 +217,7 @@ function relayUser(idx) {
     });
     sub = u.c.subscribe(
       `/amq/queue/${u.queue}`,
-      (f) => {
-        const recvNs = now();
-        if (f.headers['user-id'] !== cfg.relayUser) {
-          counters.foreign++;
-          return;
-        }
-        let b;
-        try {
-          b = JSON.parse(f.body);
-        } catch {
-          counters.other++;
-          return;
-        }
-        onEvent(u, b, recvNs);
-      },
+      (f) => onStompMessage(u, f, cfg.relayUser),
       { ack: 'auto', receipt },
     );
   };
@@ -270,17 +273,7 @@ function topicUser(idx) {
     });
     u.c.subscribe(
       dest,
-      (f) => {
-        const recvNs = now();
-        let b;
-        try {
-          b = JSON.parse(f.body);
-        } catch {
-          counters.other++;
-          return;
-        }
-        onEvent(u, b, recvNs);
-      },
+      (f) => onStompMessage(u, f, null),
       { ack: 'auto', receipt },
     );
   });
