@@ -137,20 +137,12 @@ jq -s . "$out"/raw/*.json >"$out/results.json"
 # --- report ---------------------------------------------------------------------------------
 relay_version="$("$RELAY" --version 2>/dev/null | head -1 || true)"
 git_rev="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo 'no commit')"
-python3 - "$out" "$stamp" "$git_rev" "$relay_alive" "$SENDERS" <<'PY'
+python3 - "$out" "$stamp" "$git_rev" "$relay_alive" "$SENDERS" "$root/bench" <<'PY'
 import json, sys, os
-out, stamp, rev, alive, senders = sys.argv[1:6]
+out, stamp, rev, alive, senders, bench_dir = sys.argv[1:7]
+sys.path.insert(0, bench_dir)
+from reportlib import g, f
 runs = {r["name"]: r for r in json.load(open(os.path.join(out, "results.json")))}
-
-def g(r, *path, default=None):
-    for p in path:
-        if not isinstance(r, dict) or p not in r:
-            return default
-        r = r[p]
-    return r
-
-def f(x, fmt="{:,.0f}"):
-    return "-" if x is None else fmt.format(x)
 
 def cpu100k(r, who):
     return g(r, "cpu", who, "cpu_s_per_100k_deliveries")

@@ -10,19 +10,10 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from reportlib import f, g  # noqa: E402
+
 LABEL = {"relay": "chat-relayd (web-stomp, relay)", "topic": "web-stomp `/topic`, no relay", "sio": "Socket.IO 4 on Node"}
-
-
-def g(r, *path, default=None):
-    for p in path:
-        if not isinstance(r, dict) or p not in r:
-            return default
-        r = r[p]
-    return r
-
-
-def f(x, fmt="{:,.0f}"):
-    return "-" if x is None else fmt.format(x)
 
 
 def cpu(p, who, key="us_per_delivery"):
