@@ -141,13 +141,14 @@ def write_report(out, stamp, rev, alive, nproc, relay_args):
         for i, (name, v) in enumerate(flat):
             fp.write(f'{i} "{name}" {v}\n')
     names = [n for n in ("relay", "topic", "sio") if n in targets]
+    xmax = 2 * max([r[1] for r in plot_rows] + [100])
     plots = ", ".join(f'"{out}/plot.dat" index {i} using 1:2 with linespoints lw 2 title "{n}"' for i, n in enumerate(names))
     open(os.path.join(out, "plot.gp"), "w").write(f"""set terminal pngcairo size 1200,480 font "sans,10"
 set output "{out}/plot.png"
 set multiplot layout 1,2 title "browser path {stamp}: {res['users']} users, one room"
 set grid
 set logscale xy
-set xrange [50:*]
+set xrange [50:{xmax}]
 set xlabel "send rate msg/s (open loop)"
 set ylabel "p99 latency ms"
 set key top left
