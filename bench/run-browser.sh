@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # The browser-path benchmark (issue 13): 100 users in one room over STOMP/WebSocket (web-stomp), three
 # targets measured in one run on one machine, see bench/README.md ("Browser path"):
 #   relay  through chat-relayd (what the web client does)
@@ -15,7 +16,9 @@
 #   BENCH_HTTP=127.0.0.1:18097 (relay's HTTP)  SIO_PORT=18197  TARGETS=relay,topic,sio
 #   USERS=100 SENDERS=10 WORKERS=2 RATES=100,200,400,700,1000,1500,2000,3000,5000
 #   POINT_SEC=5 FLAT_SEC=5 WINDOW=20 P99_MS=50 BATCH=0 (1: logins ask for "batch": true)
-#   TIME_LIMIT=900 (seconds for the whole sweep)  RMQ_* as for scripts/broker.sh
+#   TIME_LIMIT=900 (seconds for the whole sweep)  LATEST=1 (0: leave bench/results/LATEST.md alone)
+#   TAG="" (appended to the results directory's name)  RMQ_* as for scripts/broker.sh
+#   (RMQ_WS_COMPRESS=true: the broker this script starts offers WebSocket compression)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,6 +42,8 @@ TIME_LIMIT="${TIME_LIMIT:-900}"
 # shellcheck source=../scripts/lib/rabbitmq.sh
 . "$root/scripts/lib/rabbitmq.sh"
 rmq_defaults
+# shellcheck source=lib.sh
+. "$root/bench/lib.sh"
 
 log() { printf '[run-browser %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -53,68 +58,21 @@ if [[ ! -d "$root/bench/browser/node_modules" ]]; then
 fi
 
 stamp="$(date -u +%Y-%m-%dT%H%M%SZ)"
-out="$root/bench/results/$stamp-browser"
+out="$root/bench/results/$stamp-browser${TAG:+-$TAG}"
 mkdir -p "$out"
 log "results in $out"
 
-started_broker=0
-relay_pid=""
-stop_relay() {
-  if [[ -n "$relay_pid" ]] && kill -0 "$relay_pid" 2>/dev/null; then
-    kill -TERM "$relay_pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$relay_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$relay_pid" 2>/dev/null || true
-    wait "$relay_pid" 2>/dev/null || true
-  fi
-  relay_pid=""
-}
-cleanup() {
-  stop_relay
-  if [[ "$started_broker" == 1 ]]; then
-    log "stopping the broker this script started"
-    "$root/scripts/broker.sh" stop || true
-  fi
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
-
-if ! "$root/scripts/broker.sh" status >/dev/null 2>&1; then
-  log "starting the private broker"
-  RMQ_FRESH=1 "$root/scripts/broker.sh" start
-  started_broker=1
-fi
-broker_pid="$(rmq_ctl eval 'os:getpid().' 2>/dev/null | tr -dc '0-9')"
-[[ -n "$broker_pid" && -d "/proc/$broker_pid" ]] || die "cannot find the broker's beam.smp pid"
+bench_start_broker 1
 log "broker $RMQ_NODE beam.smp pid $broker_pid (open files $(awk '/Max open files/ {print $4}' "/proc/$broker_pid/limits")), ws port $RMQ_WS_PORT"
-# stale chats from an earlier run would be stamped into this run's rooms' neighbours
+# stale chats of an earlier run would only be counted as noise
 for q in login chat; do rmq_ctl purge_queue -q "$q" >/dev/null 2>&1 || true; done
 
-big=1000000
-"$RELAY" --long-help 2>&1 | grep -q -- '--relay.rate-limit=<real64>' && big=1000000.0
-cat >"$out/relay.ini" <<EOF
-; written by bench/run-browser.sh: the relay's defaults (scheduler included) except what a load test needs
-[relay]
-id="bench-browser"
-amqp-host="127.0.0.1"
-amqp-port=$RMQ_AMQP_PORT
-amqp-user="chat-relay"
-amqp-password="chat-relay"
-http="$BENCH_HTTP"
-; 10 senders at up to 500 msg/s each: per-user rate limiting would reject most of it
-rate-limit=$big
-rate-burst=$big
-log-level="info"
-EOF
+bench_relay_ini "$out/relay.ini" bench-browser info
 # shellcheck disable=SC2086  # RELAY_ARGS is a list of flags
-"$RELAY" --config-file="$out/relay.ini" $RELAY_ARGS >>"$out/relay.log" 2>&1 &
-relay_pid=$!
-for _ in $(seq 300); do
-  curl -sf "http://$BENCH_HTTP/readyz" >/dev/null 2>&1 && break
-  kill -0 "$relay_pid" 2>/dev/null || die "relay exited at start, see $out/relay.log"
-  sleep 0.1
-done
-curl -sf "http://$BENCH_HTTP/readyz" >/dev/null 2>&1 || die "relay not ready after 30 s, see $out/relay.log"
-log "relay pid $relay_pid ready ($RELAY_ARGS)"
+bench_start_relay "$out/relay.ini" "$out/relay.log" $RELAY_ARGS
+# shellcheck disable=SC2086
 "$RELAY" --config-file="$out/relay.ini" $RELAY_ARGS --dump-config 2>/dev/null | sed -n '/^scheduler/,/^[a-z]/p' >"$out/scheduler.txt" || true
 
 extra=()
@@ -133,6 +91,8 @@ kill -0 "$relay_pid" 2>/dev/null || relay_alive=no
 git_rev="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo 'no commit')"
 python3 "$root/bench/browser/report.py" "$out" "$stamp" "$git_rev" "$relay_alive" "$(nproc)" "$RELAY_ARGS"
 gnuplot "$out/plot.gp" || log "gnuplot failed"
-python3 "$root/bench/browser/report.py" --latest "$root/bench/results/LATEST.md" "$out" "$stamp-browser"
+if [[ "${LATEST:-1}" == 1 ]]; then
+  python3 "$root/bench/browser/report.py" --latest "$root/bench/results/LATEST.md" "$out" "$(basename "$out")"
+fi
 log "report: $out/report.md"
 cat "$out/report.md"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # The fixed benchmark matrix: relay vs the broker's own ceiling (direct fan-out), see bench/README.md.
 #
 #   bench/run-matrix.sh            # writes bench/results/<date>/ and bench/results/LATEST.md
@@ -32,6 +33,8 @@ TIMEOUT="${TIMEOUT:-120}"
 # shellcheck source=../scripts/lib/rabbitmq.sh
 . "$root/scripts/lib/rabbitmq.sh"
 rmq_defaults
+# shellcheck source=lib.sh
+. "$root/bench/lib.sh"
 AMQP="127.0.0.1:$RMQ_AMQP_PORT"
 
 log() { printf '[run-matrix %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -53,34 +56,9 @@ mkdir -p "$out/raw"
 log "results in $out"
 
 # --- broker ---------------------------------------------------------------------------------
-started_broker=0
-relay_pid=""
-stop_relay() {
-  if [[ -n "$relay_pid" ]] && kill -0 "$relay_pid" 2>/dev/null; then
-    kill -TERM "$relay_pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$relay_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$relay_pid" 2>/dev/null || true
-    wait "$relay_pid" 2>/dev/null || true
-  fi
-  relay_pid=""
-}
-cleanup() {
-  stop_relay
-  if [[ "$started_broker" == 1 ]]; then
-    log "stopping the broker this script started"
-    "$root/scripts/broker.sh" stop || true
-  fi
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
-
-if ! "$root/scripts/broker.sh" status >/dev/null 2>&1; then
-  log "starting the private broker"
-  "$root/scripts/broker.sh" start
-  started_broker=1
-fi
-broker_pid="$(rmq_ctl eval 'os:getpid().' 2>/dev/null | tr -dc '0-9')"
-[[ -n "$broker_pid" && -d "/proc/$broker_pid" ]] || die "cannot find the broker's beam.smp pid"
+bench_start_broker 0
 log "broker $RMQ_NODE beam.smp pid $broker_pid, amqp $AMQP"
 
 # Leftovers of earlier (failed or interrupted) runs would skew this one: user queues of bench users
@@ -99,40 +77,10 @@ for q in login chat; do
 done
 
 # --- relay ----------------------------------------------------------------------------------
-# rate-limit/rate-burst (the relay accepts 1..1000000): a real64 in CAF's INI needs a decimal point, a uint64 must not have one
-big=1000000
-"$RELAY" --long-help 2>&1 | grep -q -- '--relay.rate-limit=<real64>' && big=1000000.0
-cat >"$out/relay.ini" <<EOF
-; written by bench/run-matrix.sh: the relay's defaults except what a load test needs
-[relay]
-id="bench"
-amqp-host="127.0.0.1"
-amqp-port=$RMQ_AMQP_PORT
-amqp-user="chat-relay"
-amqp-password="chat-relay"
-http="$BENCH_HTTP"
-; senders publish flat out: per-user rate limiting would reject most of it
-rate-limit=$big
-rate-burst=$big
-; the 10,000 users of the login point must not time out while logged in; users a failed run
-; could not log out (no welcome, no token) are dropped by the relay after this
-keepalive-timeout=120s
-log-level="info"
-EOF
-
-start_relay() {
-  "$RELAY" --config-file="$out/relay.ini" >>"$out/relay.log" 2>&1 &
-  relay_pid=$!
-  for _ in $(seq 300); do
-    if curl -sf "http://$BENCH_HTTP/readyz" >/dev/null 2>&1; then
-      log "relay pid $relay_pid ready"
-      return 0
-    fi
-    kill -0 "$relay_pid" 2>/dev/null || die "relay exited at start, see $out/relay.log"
-    sleep 0.1
-  done
-  die "relay not ready after 30 s, see $out/relay.log"
-}
+# the 10,000 users of the login point must not time out while logged in; users a failed run could not
+# log out (no welcome, no token) are dropped by the relay after this
+bench_relay_ini "$out/relay.ini" bench info "keepalive-timeout=120s"
+start_relay() { bench_start_relay "$out/relay.ini" "$out/relay.log"; }
 start_relay
 
 # wait (up to 60 s) until the relay has processed the logouts of the last run
@@ -178,7 +126,7 @@ run direct-rate200-n100 direct --users 100 --senders 10 --messages "$RATE_MSGS" 
 run relay-rate200-n100 relay --users 100 --senders 10 --messages "$RATE_MSGS" --rate 200 --timeout "$TIMEOUT"
 # the login point last (users it cannot log out would receive every later message) on a fresh relay
 # process (cleanest RSS per user)
-stop_relay
+bench_stop_relay
 start_relay
 run login-$LOGIN_USERS login --users "$LOGIN_USERS" --rss-pid "$relay_pid" --timeout 120
 
@@ -189,20 +137,12 @@ jq -s . "$out"/raw/*.json >"$out/results.json"
 # --- report ---------------------------------------------------------------------------------
 relay_version="$("$RELAY" --version 2>/dev/null | head -1 || true)"
 git_rev="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo 'no commit')"
-python3 - "$out" "$stamp" "$git_rev" "$relay_alive" "$SENDERS" <<'PY'
+python3 - "$out" "$stamp" "$git_rev" "$relay_alive" "$SENDERS" "$root/bench" <<'PY'
 import json, sys, os
-out, stamp, rev, alive, senders = sys.argv[1:6]
+out, stamp, rev, alive, senders, bench_dir = sys.argv[1:7]
+sys.path.insert(0, bench_dir)
+from reportlib import g, f
 runs = {r["name"]: r for r in json.load(open(os.path.join(out, "results.json")))}
-
-def g(r, *path, default=None):
-    for p in path:
-        if not isinstance(r, dict) or p not in r:
-            return default
-        r = r[p]
-    return r
-
-def f(x, fmt="{:,.0f}"):
-    return "-" if x is None else fmt.format(x)
 
 def cpu100k(r, who):
     return g(r, "cpu", who, "cpu_s_per_100k_deliveries")
@@ -327,10 +267,16 @@ plot "$out/plot.dat" using 1:4 with linespoints lw 2 title "direct (broker)", \
 unset multiplot
 EOF
 
+# the sections of run-browser.sh and run-scheduler.sh stay, between their markers
+browser_block="$(sed -n '/^<!-- [a-z-]*:begin -->$/,/^<!-- [a-z-]*:end -->$/p' "$root/bench/results/LATEST.md" 2>/dev/null || true)"
 {
   echo "Latest matrix: [$stamp]($stamp/report.md) — copy below (image and raw files are in \`$stamp/\`)."
   echo
   sed "s#](plot.png)#]($stamp/plot.png)#" "$out/report.md"
+  if [[ -n "$browser_block" ]]; then
+    echo
+    echo "$browser_block"
+  fi
 } >"$root/bench/results/LATEST.md"
 log "report: $out/report.md"
 cat "$out/report.md"

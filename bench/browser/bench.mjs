@@ -147,9 +147,28 @@ class Pool {
   }
 }
 
+let setupReconnects = 0;
 const senders = Array.from({ length: S }, (_, i) => Math.floor((i * N) / S));
 
+/** Waits until no chat delivery came for 1 s (a failed point's backlog), at most maxMs; returns the wait. */
+async function quiesce(pool, maxMs = 30000) {
+  const t0 = Date.now();
+  let last = -1;
+  let since = Date.now();
+  while (Date.now() - t0 < maxMs) {
+    const pr = await pool.all({ type: 'progress' }, 'progress');
+    const all = pr.reduce((a, m) => a + m.all, 0);
+    if (all !== last) {
+      last = all;
+      since = Date.now();
+    } else if (Date.now() - since >= 1000) break;
+    await sleep(200);
+  }
+  return Date.now() - t0;
+}
+
 async function runPoint(pool, id, rate, durationSec, extraPids) {
+  const quiesceMs = await quiesce(pool);
   const load0 = loadavg()[0];
   const cpu0 = cpuSnapshot(extraPids);
   const t0 = process.hrtime.bigint();
@@ -162,6 +181,7 @@ async function runPoint(pool, id, rate, durationSec, extraPids) {
   const drainEnd = Date.now() + num('drain-sec') * 1000;
   let last = -1;
   let lastChange = Date.now();
+  let drain = 'complete';
   for (;;) {
     const pr = await pool.all({ type: 'progress' }, 'progress');
     const got = pr.reduce((a, m) => a + m.unique, 0);
@@ -170,7 +190,15 @@ async function runPoint(pool, id, rate, durationSec, extraPids) {
       last = got;
       lastChange = Date.now();
     }
-    if (Date.now() - lastChange > 2000 || Date.now() > drainEnd) break;
+    // stalled: what has not come by now is lost; still arriving at the deadline: late, maybe not lost
+    if (Date.now() - lastChange > 2000) {
+      drain = 'stalled';
+      break;
+    }
+    if (Date.now() > drainEnd) {
+      drain = 'deadline';
+      break;
+    }
     await sleep(100);
   }
   const cpu1 = cpuSnapshot(extraPids);
@@ -215,6 +243,7 @@ async function runPoint(pool, id, rate, durationSec, extraPids) {
   return {
     id,
     rate: rate || 'flat',
+    quiesce_ms: quiesceMs,
     duration_s: durationSec,
     chats_sent: chats,
     send_rate: round(chats / durationSec, 1),
@@ -223,6 +252,7 @@ async function runPoint(pool, id, rate, durationSec, extraPids) {
     deliveries_per_s: spanS ? Math.round(unique / spanS) : null,
     latency_ms: { p50: round(percentile(lat, 50)), p90: round(percentile(lat, 90)), p99: round(percentile(lat, 99)), max: round(lat.length ? lat[lat.length - 1] : null) },
     missing,
+    drain,
     receivers_short: receiversShort,
     duplicates: col.reduce((a, c) => a + c.dups, 0),
     reordered: col.reduce((a, c) => a + c.reorders, 0),
@@ -232,7 +262,8 @@ async function runPoint(pool, id, rate, durationSec, extraPids) {
     cpu,
     loadavg_1m: { before: load0, after: load1 },
     errors: mergeErrors(counters),
-    reconnects: counters.reduce((a, c) => a + c.reconnects, 0),
+    // connections lost during the points (heart-beats missed under load...), not the setup's retries
+    reconnects: counters.reduce((a, c) => a + c.reconnects, 0) - setupReconnects,
   };
 }
 
@@ -242,9 +273,19 @@ function mergeErrors(counters) {
   return e;
 }
 
+// children (the Socket.IO server) die with the bench, also when `timeout` stops it
+const children = new Set();
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.on(sig, () => {
+    for (const c of children) c.kill('SIGTERM');
+    process.exit(130);
+  });
+
 function startSioServer() {
   const port = o['sio-port'];
   const child = spawn(process.execPath, [join(here, 'sio-server.mjs'), port], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('socket.io server did not start')), 10000);
     child.stdout.on('data', (d) => {
@@ -271,7 +312,15 @@ async function benchTarget(target) {
   const pool = new Pool(target, { sioUrl });
   try {
     const ready = await pool.all({ type: 'setup' }, 'ready');
-    res.setup = { ok: ready.every((r) => r.ok), ms: Math.round(Math.max(...ready.map((r) => r.ms))), not_ready: ready.reduce((a, r) => a + r.notReady, 0) };
+    res.setup = {
+      ok: ready.every((r) => r.ok),
+      ms: Math.round(Math.max(...ready.map((r) => r.ms))),
+      not_ready: ready.reduce((a, r) => a + r.notReady, 0),
+      // the broker closes the connection of a SUBSCRIBE to a queue the relay has not declared yet
+      subscribe_retries: ready.reduce((a, r) => a + r.counters.subscribeRetries, 0),
+      reconnects: ready.reduce((a, r) => a + r.counters.reconnects, 0),
+    };
+    setupReconnects = res.setup.reconnects;
     log(`${target}: ${N} users ready=${res.setup.ok} in ${res.setup.ms} ms (${res.setup.not_ready} not ready)`);
     await sleep(1000); // let the joins of the last logins pass
     let id = 0;

@@ -2,28 +2,18 @@
 """Report of a browser-path run (bench/run-browser.sh).
 
   report.py OUT STAMP REV RELAY_ALIVE NPROC RELAY_ARGS   writes OUT/report.md, OUT/plot.dat, OUT/plot.gp
-  report.py --latest LATEST.md OUT DIRNAME               puts the report into LATEST.md between markers,
+  report.py --latest LATEST.md OUT DIRNAME [KEY TITLE]   puts OUT/report.md into LATEST.md between the
+                                                         markers <!-- KEY:begin/end --> (default browser-path),
                                                          keeping everything else (the AMQP matrix)
 """
 import json
 import os
 import sys
 
-BEGIN = "<!-- browser-path:begin -->"
-END = "<!-- browser-path:end -->"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from reportlib import f, g  # noqa: E402
+
 LABEL = {"relay": "chat-relayd (web-stomp, relay)", "topic": "web-stomp `/topic`, no relay", "sio": "Socket.IO 4 on Node"}
-
-
-def g(r, *path, default=None):
-    for p in path:
-        if not isinstance(r, dict) or p not in r:
-            return default
-        r = r[p]
-    return r
-
-
-def f(x, fmt="{:,.0f}"):
-    return "-" if x is None else fmt.format(x)
 
 
 def cpu(p, who, key="us_per_delivery"):
@@ -31,7 +21,12 @@ def cpu(p, who, key="us_per_delivery"):
 
 
 def integrity(p):
-    return "-" if p is None else f"{p['missing']}/{p['duplicates']}/{p['reordered']}"
+    if p is None:
+        return "-"
+    s = f"{p['missing']}/{p['duplicates']}/{p['reordered']}"
+    if p["missing"] and p.get("drain") == "deadline":
+        s += " (still arriving at the drain deadline)"
+    return s
 
 
 def server_of(target):
@@ -112,10 +107,15 @@ def write_report(out, stamp, rev, alive, nproc, relay_args):
     notes = []
     for name, t in targets.items():
         for p in t["points"] + ([t["flat"]] if t.get("flat") else []):
+            if (p.get("quiesce_ms") or 0) > 2000:
+                notes.append(f"- `{name}` at {p['rate']}: started after {p['quiesce_ms'] / 1000:.1f} s of waiting for the previous point's backlog to drain")
             if p.get("errors"):
                 notes.append(f"- `{name}` at {p['rate']}: error events {json.dumps(p['errors'])}")
             if p.get("reconnects"):
-                notes.append(f"- `{name}` at {p['rate']}: {p['reconnects']} reconnects (so far)")
+                notes.append(f"- `{name}` at {p['rate']}: {p['reconnects']} connections lost and re-established since the setup")
+        if g(t, "setup", "subscribe_retries"):
+            notes.append(f"- `{name}`: setup {g(t, 'setup', 'ms')} ms, {g(t, 'setup', 'subscribe_retries')} SUBSCRIBEs retried "
+                         "(the user queue did not exist yet: the broker closes the connection, the client reconnects)")
         if not g(t, "setup", "ok"):
             notes.append(f"- `{name}`: {g(t, 'setup', 'not_ready')} users never got ready")
     if notes:
@@ -141,12 +141,14 @@ def write_report(out, stamp, rev, alive, nproc, relay_args):
         for i, (name, v) in enumerate(flat):
             fp.write(f'{i} "{name}" {v}\n')
     names = [n for n in ("relay", "topic", "sio") if n in targets]
+    xmax = 2 * max([r[1] for r in plot_rows] + [100])
     plots = ", ".join(f'"{out}/plot.dat" index {i} using 1:2 with linespoints lw 2 title "{n}"' for i, n in enumerate(names))
     open(os.path.join(out, "plot.gp"), "w").write(f"""set terminal pngcairo size 1200,480 font "sans,10"
 set output "{out}/plot.png"
 set multiplot layout 1,2 title "browser path {stamp}: {res['users']} users, one room"
 set grid
 set logscale xy
+set xrange [50:{xmax}]
 set xlabel "send rate msg/s (open loop)"
 set ylabel "p99 latency ms"
 set key top left
@@ -164,17 +166,20 @@ unset multiplot
 """)
 
 
-def update_latest(latest, out, dirname):
+def update_latest(latest, out, dirname, key="browser-path", title="Browser path (bench/run-browser.sh)"):
+    """Puts OUT/report.md into LATEST.md between <!-- KEY:begin --> and <!-- KEY:end -->, keeping the rest."""
+    begin, end = f"<!-- {key}:begin -->", f"<!-- {key}:end -->"
     rep = open(os.path.join(out, "report.md")).read()
     rep = rep.replace("](plot.png)", f"]({dirname}/plot.png)")
-    # the report's own headings one level down, under this section's heading
-    body = "\n".join(("#" + l if l.startswith("#") else l) for l in rep.splitlines())
-    block = (f"{BEGIN}\n## Browser path (bench/run-browser.sh)\n\nLatest browser-path run: [{dirname}]({dirname}/report.md) "
-             f"— copy below.\n\n{body}\n{END}\n")
+    lines = rep.splitlines()
+    if lines and lines[0].startswith("# "):
+        lines = lines[1:]  # this section's own heading replaces it
+    body = "\n".join(("#" + l if l.startswith("#") else l) for l in lines)
+    block = f"{begin}\n## {title}\n\nLatest run: [{dirname}]({dirname}/report.md) — copy below.\n\n{body}\n{end}\n"
     old = open(latest).read() if os.path.exists(latest) else ""
-    if BEGIN in old and END in old:
-        head, rest = old.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
+    if begin in old and end in old:
+        head, rest = old.split(begin, 1)
+        tail = rest.split(end, 1)[1].lstrip("\n")
         new = head + block + tail
     else:
         new = old.rstrip("\n") + "\n\n" + block
@@ -183,6 +188,6 @@ def update_latest(latest, out, dirname):
 
 if __name__ == "__main__":
     if sys.argv[1] == "--latest":
-        update_latest(*sys.argv[2:5])
+        update_latest(*sys.argv[2:])
     else:
         write_report(*sys.argv[1:7])

@@ -84,7 +84,9 @@ newPoint(-1);
 const counters = { joins: 0, leaves: 0, errors: {}, foreign: 0, other: 0, subscribeRetries: 0, reconnects: 0, history: 0 };
 
 const TEXT_RE = /^t=(\d+);s=(\d+);p=(\d+);r=(-?\d+);/;
+let chatDeliveries = 0; // every chat delivery, of any point: tells when a backlog has drained
 function onChatText(recv, text, recvNs) {
+  chatDeliveries++;
   const m = TEXT_RE.exec(text);
   if (!m) {
     counters.other++;
@@ -144,6 +146,23 @@ function onEvent(u, body, recvNs) {
 }
 
 // ------------------------------------------------------------------ users over STOMP (relay, topic)
+/** A MESSAGE frame: as the web client, ignore frames not from `fromUser` (when given) and non-JSON bodies. */
+function onStompMessage(u, f, fromUser) {
+  const recvNs = now();
+  if (fromUser !== null && f.headers['user-id'] !== fromUser) {
+    counters.foreign++;
+    return;
+  }
+  let b;
+  try {
+    b = JSON.parse(f.body);
+  } catch {
+    counters.other++;
+    return;
+  }
+  onEvent(u, b, recvNs);
+}
+
 function stompClient(u, onConnect) {
   const c = new Client({
     webSocketFactory: () => new WebSocket(cfg.wsUrl, ['v12.stomp', 'v11.stomp', 'v10.stomp']),
@@ -198,21 +217,7 @@ function relayUser(idx) {
     });
     sub = u.c.subscribe(
       `/amq/queue/${u.queue}`,
-      (f) => {
-        const recvNs = now();
-        if (f.headers['user-id'] !== cfg.relayUser) {
-          counters.foreign++;
-          return;
-        }
-        let b;
-        try {
-          b = JSON.parse(f.body);
-        } catch {
-          counters.other++;
-          return;
-        }
-        onEvent(u, b, recvNs);
-      },
+      (f) => onStompMessage(u, f, cfg.relayUser),
       { ack: 'auto', receipt },
     );
   };
@@ -268,17 +273,7 @@ function topicUser(idx) {
     });
     u.c.subscribe(
       dest,
-      (f) => {
-        const recvNs = now();
-        let b;
-        try {
-          b = JSON.parse(f.body);
-        } catch {
-          counters.other++;
-          return;
-        }
-        onEvent(u, b, recvNs);
-      },
+      (f) => onStompMessage(u, f, null),
       { ack: 'auto', receipt },
     );
   });
@@ -468,7 +463,7 @@ parentPort.on('message', async (m) => {
     case 'point':
       return runPoint(m);
     case 'progress':
-      return parentPort.postMessage({ type: 'progress', unique: point.unique, lastRecvNs: String(point.lastRecvNs) });
+      return parentPort.postMessage({ type: 'progress', unique: point.unique, all: chatDeliveries, lastRecvNs: String(point.lastRecvNs) });
     case 'collect':
       return collect();
     case 'close':

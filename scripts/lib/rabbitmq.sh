@@ -72,7 +72,8 @@ stomp.listeners.tcp.1 = 127.0.0.1:$RMQ_STOMP_PORT
 web_stomp.tcp.ip = 127.0.0.1
 web_stomp.tcp.port = $RMQ_WS_PORT
 # permessage-deflate costs the broker 30-50% more CPU per delivery; chat messages are small.
-web_stomp.ws_opts.compress = false
+# (RMQ_WS_COMPRESS=true turns it on, for bench/run-browser.sh's comparison.)
+web_stomp.ws_opts.compress = ${RMQ_WS_COMPRESS:-false}
 # Browsers' frames are small; without a cap a 64 MiB frame is accepted.
 web_stomp.ws_opts.max_frame_size = 1048576
 management.tcp.ip = 127.0.0.1
