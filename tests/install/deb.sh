@@ -29,6 +29,7 @@ fi
 WORK="$(mktemp -d /tmp/chatrelay-deb.XXXXXX)"
 installed=0 relay_pid="" names="" notify_pid=""
 delete_names() {   # the relay's queues and exchanges, once it has stopped
+  [[ -d "$ROOT/tests/integration/node_modules/amqplib" ]] &&
   (cd "$ROOT" && AMQP_URL="$AMQP_URL" NAMES="$names" node tests/install/roundtrip.mjs cleanup) ||
     echo "(could not delete $names.*)"
   names=""
@@ -126,6 +127,9 @@ echo "ok  --check-config (bad value) exits 1: $out"
 
 step "run the installed daemon (installed config + broker flags) from /"
 cd "$ROOT"
+# The round trip below speaks AMQP with the integration suites' client.
+[[ -d tests/integration/node_modules/amqplib ]] ||
+  npm ci --prefix tests/integration --no-audit --no-fund --loglevel=error
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 names="it.deb.$$"
 relay_broker_flags "$names" || fail "AMQP_URL"
@@ -153,17 +157,6 @@ echo "ok  GET / serves the installed web client"
 curl -fsS "$url/status" | grep -q '<title>chat-relayd status</title>' || fail "GET /status"
 echo "ok  GET /status"
 cd "$ROOT"
-# The Grafana dashboard asks only for metrics the daemon exports.
-curl -fsS "$url/metrics" >"$WORK/metrics.txt"
-node -e '
-  const fs = require("fs");
-  const dash = fs.readFileSync(process.argv[1], "utf8");
-  const have = fs.readFileSync(process.argv[2], "utf8");
-  const wanted = [...new Set(dash.match(/chat_relay_[a-z_]+/g))];
-  const missing = wanted.filter((m) => !new RegExp(`^(# TYPE )?${m}[ {]`, "m").test(have));
-  if (!wanted.length || missing.length) throw new Error(`dashboard metrics missing from /metrics: ${missing}`);
-  console.log(`ok  the dashboard uses ${wanted.length} metrics, all exported by /metrics`);
-' docs/grafana/chat-relay.json "$WORK/metrics.txt" || fail "docs/grafana/chat-relay.json"
 node -e '
   const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n");
   for (const l of lines) { const o = JSON.parse(l); if (!o.ts || !o.level || !o.component || !("msg" in o)) throw new Error(l); }
@@ -172,10 +165,19 @@ node -e '
   console.log(`ok  ${lines.length} log lines, each a JSON object; the web client is served from /usr/share/chat-relay/web`);
 ' "$WORK/relay.log" || fail "the JSON log"
 
-[[ -d tests/integration/node_modules/amqplib ]] ||
-  npm ci --prefix tests/integration --no-audit --no-fund --loglevel=error
 AMQP_URL="$AMQP_URL" NAMES="$names" RELAY_URL="$url" node tests/install/roundtrip.mjs ||
   fail "login + chat round trip"
+# The Grafana dashboard asks only for metrics the daemon exports.
+curl -fsS "$url/metrics" >"$WORK/metrics.txt"
+node -e '
+  const fs = require("fs");
+  const dash = fs.readFileSync(process.argv[1], "utf8");
+  const have = fs.readFileSync(process.argv[2], "utf8");
+  const wanted = [...new Set(dash.match(/chat_relay_[a-z_]+/g))];
+  const missing = wanted.filter((m) => !new RegExp(`^${m}[ {]`, "m").test(have));
+  if (!wanted.length || missing.length) throw new Error(`dashboard metrics missing from /metrics: ${missing}`);
+  console.log(`ok  the dashboard uses ${wanted.length} metrics, all exported by /metrics`);
+' docs/grafana/chat-relay.json "$WORK/metrics.txt" || fail "docs/grafana/chat-relay.json"
 
 kill -TERM "$relay_pid"
 rc=0
