@@ -81,7 +81,6 @@ for f in /usr/bin/chat-relayd /usr/share/chat-relay/web/index.html /etc/chat-rel
   grep -qx "$f" "$WORK/files" || fail "the package lacks $f"
   echo "ok  $f"
 done
-ls "$DEB_BUILD_DIR" >/dev/null
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/chat-relay/chat-relay.ini ||
   fail "/etc/chat-relay/chat-relay.ini is not a conffile"
 echo "ok  /etc/chat-relay/chat-relay.ini is a conffile"
@@ -97,11 +96,9 @@ unit=/lib/systemd/system/chat-relayd.service
 grep -q '^Type=notify' "$unit" || fail "unit: not Type=notify"
 grep -q '^ExecStart=/usr/bin/chat-relayd ' "$unit" || fail "unit: ExecStart is not /usr/bin/chat-relayd"
 if command -v systemd-analyze >/dev/null 2>&1; then
-  systemd-analyze verify "$unit" 2>&1 | tee "$WORK/verify.log"
-  # Only the unit's own diagnostics count (a container lacks other units).
-  if grep -i 'chat-relayd.service' "$WORK/verify.log" | grep -iv 'not found\|no such' | grep -q .; then
-    fail "systemd-analyze verify complains about the unit"
-  fi
+  # Exit 0 and not a word about our unit (a wrong key or value, a missing binary).
+  systemd-analyze verify "$unit" >"$WORK/verify.log" 2>&1 || { cat "$WORK/verify.log"; fail "systemd-analyze verify"; }
+  if grep 'chat-relayd' "$WORK/verify.log"; then fail "systemd-analyze verify complains about the unit"; fi
   echo "ok  systemd-analyze verify"
   systemd-analyze security --offline=true "$unit" 2>/dev/null | tail -n 1 || true
 else
