@@ -121,6 +121,11 @@ if out="$(/usr/bin/chat-relayd --config-file="$WORK/bad.ini" --check-config 2>&1
 fi
 [[ "$out" == *"max-in-flight"* ]] || fail "--check-config does not name the bad option: $out"
 echo "ok  --check-config (bad value) exits 1: $out"
+if out="$(/usr/bin/chat-relayd --relay.log-format=xml --check-config 2>&1)"; then
+  fail "--check-config accepted relay.log-format=xml: $out"
+fi
+[[ "$out" == *"relay.log-format"* ]] || fail "--check-config does not name relay.log-format: $out"
+echo "ok  --check-config (daemon option) exits 1: $out"
 
 step "run the installed daemon (installed config + broker flags) from /"
 cd "$ROOT"
@@ -197,6 +202,12 @@ head -n 3 "$WORK/journal.log"
 grep -q '^<6>main: chat-relayd ' "$WORK/journal.log" || fail "no journal priority prefix"
 if grep -Eq '^<[0-7]>[0-9]{4}-' "$WORK/journal.log"; then fail "timestamps under the journal"; fi
 echo "ok  <N>component: message, no timestamp"
+# A JOURNAL_STREAM inherited by a process whose stderr goes elsewhere is not the journal.
+JOURNAL_STREAM=1:1 timeout -s TERM 1 /usr/bin/chat-relayd --relay.amqp-port=1 --relay.http="127.0.0.1:$port" \
+  2>"$WORK/not-journal.log" || true
+grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z INFO  main: chat-relayd ' "$WORK/not-journal.log" ||
+  fail "stderr not the journal, yet no timestamps: $(head -n 1 "$WORK/not-journal.log")"
+echo "ok  JOURNAL_STREAM naming another stream: timestamps as usual"
 
 step "dpkg --purge"
 installed=0
