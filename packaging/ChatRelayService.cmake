@@ -72,6 +72,11 @@ set_property(SOURCE app/service.cpp APPEND PROPERTY COMPILE_DEFINITIONS
 install(FILES "${PROJECT_SOURCE_DIR}/config/chat-relay.ini"
   DESTINATION "${chatrelay_config_dir}"
   PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
+if(SYSTEMD_FOUND)
+  set(CHATRELAY_UNIT_TYPE notify)
+else()
+  set(CHATRELAY_UNIT_TYPE simple)
+endif()
 configure_file("${PROJECT_SOURCE_DIR}/packaging/chat-relayd.service.in"
   "${PROJECT_BINARY_DIR}/chat-relayd.service" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/chat-relayd.service"

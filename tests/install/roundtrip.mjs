@@ -28,12 +28,16 @@ try {
   const msg = await alice.waitFor((e) => e?.type === 'message' && e.message === text, 10000, { what: 'own message' });
   assert.equal(msg.sender, alice.name);
   assert.ok(msg.id >= 1, 'the relay stamped an id');
+  // A wrong token is refused (and counted: chat_relay_errors_total{code}).
+  await alice.send('not mine', { token: 'forged' });
+  await alice.waitError('bad_token', 10000);
   const status = await (await fetch(`${relayUrl}/status.json`)).json();
   assert.equal(status.role, 'active');
   assert.equal(status.users_online, 1, JSON.stringify(status));
   assert.equal(status.rooms_online, 1, JSON.stringify(status));
   assert.ok(status.messages.in_total >= 1, JSON.stringify(status));
-  console.log(`ok  login + chat round trip (${alice.name}: message id ${msg.id}); status.json counts 1 user, 1 room`);
+  assert.ok(status.errors.total >= 1, JSON.stringify(status));
+  console.log(`ok  login + chat round trip (${alice.name}: message id ${msg.id}), a forged token refused; status.json counts 1 user, 1 room, the error`);
   await alice.logout();
 } finally {
   const queue = alice.queue;
