@@ -6,14 +6,21 @@
 #   broker            chat-web's broker permissions (scripts/check-broker-permissions.mjs)
 #   build             RelWithDebInfo build with -Werror + ctest            (needs CMakeLists.txt)
 #   asan, tsan        build-asan (ASan+UBSan) / build-tsan (TSan) + ctest  (SKIP_SANITIZERS=1 skips)
+#                     tsan builds against a TSan-instrumented CAF (scripts/build-caf-tsan.sh, cached
+#                     in /var/cache/chatrelay) and runs every unit suite
 #   install           tests/install/run.sh: cmake --install, find_package consumer vs the broker
 #   integration       tests/integration against the real broker with build/chat-relayd
 #   integration-asan  the same with build-asan/chat-relayd           (CHATRELAY_FULL=0 skips)
+#   integration-tsan  a bounded subset (TSAN_SUITES) with build-tsan/chat-relayd (CHATRELAY_FULL=0 skips)
+#                     Every integration stage fails on a sanitizer report in a relay's log
+#                     (tests/integration/logs/<stage>/, read by tests/integration/lib/sanitizer-scan.mjs).
 #   web, web-e2e      web/: npm ci, build, unit tests / end-to-end tests in headless Chromium
+#                     (web-e2e rebuilds the bundle when web/ sources changed since its last build)
 #   fuzz              tests/fuzz/run.sh
-# Options: ONLY=stage[,stage...] (a name above, or group: sanitizers, integration, web)
-#          SKIP_SANITIZERS=1, CHATRELAY_FULL=0, CTEST_TIMEOUT (s per test, default 600).
-# Ends with one line "N passed, N failed" (stages); exit status 1 when any stage failed.
+# Options: ONLY=stage[,stage...] (a name above, or group: sanitizers, integration, web; an unknown
+#          name fails), SKIP_SANITIZERS=1, CHATRELAY_FULL=0, CTEST_TIMEOUT (s per test, default 600).
+# Ends with one line "N passed, N failed, N skipped" (stages; a skip is never counted as passed);
+# exit status 1 when any stage failed.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
@@ -23,6 +30,24 @@ SKIP_SANITIZERS="${SKIP_SANITIZERS:-0}"
 CHATRELAY_FULL="${CHATRELAY_FULL:-1}"
 CTEST_TIMEOUT="${CTEST_TIMEOUT:-600}"
 JOBS=2   # the machine has 2 cores
+STAGES=(broker build asan tsan install integration integration-asan integration-tsan web web-e2e fuzz)
+STAGE_GROUPS=(sanitizers integration web)
+# The integration-tsan subset: the daemon's threads (AMQP thread, scheduler, HTTP server,
+# replication between relays, the middleman) under TSan, in a few minutes.
+TSAN_SUITES="${TSAN_SUITES:-seed-protocol restart multi-relay embedding}"
+
+# An unknown name in ONLY would run nothing and pass: refuse it before doing anything.
+check_only() {
+  local w want known=" ${STAGES[*]} ${STAGE_GROUPS[*]} " bad=()
+  IFS=, read -ra want <<<"$ONLY"
+  for w in "${want[@]}"; do [[ "$known" == *" $w "* ]] || bad+=("$w"); done
+  if ((${#bad[@]})) || { [[ -n "$ONLY" ]] && ((${#want[@]} == 0)); }; then
+    echo "test.sh: unknown stage in ONLY=$ONLY: ${bad[*]:-(empty)}" >&2
+    echo "test.sh: stages: ${STAGES[*]}; groups: ${STAGE_GROUPS[*]}" >&2
+    exit 2
+  fi
+}
+check_only
 
 # Broker settings shared with scripts/broker.sh and handed to the tests.
 export RMQ_NODE="${RMQ_NODE:-chatrelay@localhost}"
@@ -46,7 +71,7 @@ ASAN_ENV=(
   "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$ROOT/tests/ubsan.supp"
   "ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=32"  # a small quarantine: the memory-bound suites measure RSS
 )
-TSAN_ENV=("TSAN_OPTIONS=suppressions=$ROOT/tests/tsan.supp:second_deadlock_stack=1")
+TSAN_ENV=("TSAN_OPTIONS=suppressions=$ROOT/tests/tsan.supp:second_deadlock_stack=1:history_size=4")
 
 banner() { printf '\n==================== %s ====================\n' "$*"; }
 
@@ -80,6 +105,7 @@ trap 'echo "test.sh: interrupted" >&2; exit 130' INT TERM
 # ---- stage bookkeeping -------------------------------------------------------------------------
 passed=0
 failed=0
+skipped=0
 summary=()
 ran=" "   # names of stages that passed or failed in this run
 
@@ -91,7 +117,12 @@ selected() {   # selected NAME GROUP: is the stage wanted under ONLY?
   for w in "${want[@]}"; do [[ "$w" == "$1" || "$w" == "$2" ]] && return 0; done
   return 1
 }
-skip() { selected "$1" "$2" && summary+=("SKIP  $1 ($3)"); return 0; }   # skip NAME GROUP WHY
+skip() {   # skip NAME GROUP WHY: counted and printed, never passed
+  selected "$1" "$2" || return 0
+  skipped=$((skipped + 1))
+  summary+=("SKIP  $1 ($3)")
+  echo "---- stage $1: SKIP ($3)"
+}
 
 # run_stage NAME GROUP FUNCTION: run it in the background so a signal can stop its whole tree.
 run_stage() {
@@ -121,12 +152,16 @@ stage_broker() {
   node scripts/check-broker-permissions.mjs
 }
 
-cmake_build() {   # cmake_build DIR [cmake args...]
-  local dir="$1"
+cmake_build() {   # cmake_build DIR [cmake args...]; TARGETS="..." builds only those
+  local dir="$1" targets=()
   shift
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHATRELAY_WERROR=ON "$@"
-  cmake --build "$dir" -j"$JOBS"
+  [[ -z "${TARGETS:-}" ]] || read -ra targets <<<"--target $TARGETS"
+  cmake --build "$dir" -j"$JOBS" "${targets[@]}"
 }
+# What the sanitizer stages run: the daemon, the unit tests and the examples the embedding suite
+# starts (not the load generator in bench/: sanitizing it costs minutes and tests nothing).
+SAN_TARGETS="chat-relayd chatrelay-test embedded_bot remote_observer"
 
 stage_build() {
   cmake_build build
@@ -134,18 +169,27 @@ stage_build() {
 }
 
 stage_asan() {
-  cmake_build build-asan -DCHATRELAY_SANITIZE=address
+  TARGETS="$SAN_TARGETS" cmake_build build-asan -DCHATRELAY_SANITIZE=address
   env "${ASAN_ENV[@]}" ctest --test-dir build-asan --output-on-failure --timeout "$CTEST_TIMEOUT"
 }
 
+# build-tsan against the TSan-instrumented CAF (built once per machine, cached outside the repo):
+# with Debian's uninstrumented libcaf, TSan cannot see CAF's happens-before edges.
+tsan_build() {
+  local caf
+  caf=$(scripts/build-caf-tsan.sh)
+  TARGETS="$SAN_TARGETS" cmake_build build-tsan -DCHATRELAY_SANITIZE=thread "-DCAF_ROOT=$caf"
+  # Refuse a daemon that would load the system's libcaf after all (wrong RUNPATH, stale cache).
+  if ! ldd build-tsan/chat-relayd | grep -q "libcaf_core.*=> $caf/"; then
+    echo "build-tsan/chat-relayd does not load the instrumented CAF from $caf:" >&2
+    ldd build-tsan/chat-relayd | grep caf >&2
+    return 1
+  fi
+}
+
 stage_tsan() {
-  cmake_build build-tsan -DCHATRELAY_SANITIZE=thread
-  # unit.embedding runs a real multi-threaded actor_system: Debian's libcaf_core
-  # is not built with TSan, so the hand-over of spawn arguments through its
-  # lock-free queues is invisible to TSan and reported as ~200 races in CAF's
-  # own code paths. Every other suite runs the actors under TSan.
-  env "${TSAN_ENV[@]}" ctest --test-dir build-tsan --output-on-failure --timeout "$CTEST_TIMEOUT" \
-    -E '^unit\.embedding$'
+  tsan_build
+  env "${TSAN_ENV[@]}" ctest --test-dir build-tsan --output-on-failure --timeout "$CTEST_TIMEOUT"
 }
 
 # ---- stage install (issues 8, 14): tests/install/run.sh (cmake --install, consumers) and
@@ -171,32 +215,69 @@ ensure_daemon() {   # ensure_daemon DIR BUILD-STAGE [cmake args...]
   [[ -x "$dir/chat-relayd" ]] || { echo "missing $dir/chat-relayd" >&2; return 1; }
 }
 
-integration_tests() {   # integration_tests RELAY_BIN [env...]
-  local bin="$1"
-  shift
+# integration_tests STAGE RELAY_BIN [env...]: every suite, or only those named in SUITES. Then the
+# relays' logs of this stage are read: any sanitizer report fails the stage (a leak, a race or UB
+# seldom breaks an assertion). The scanner's own test runs first, so a blind scanner fails too.
+integration_tests() {
+  local stage="$1" bin="$2" rc=0 files=() s
+  shift 2
+  local logs="$ROOT/tests/integration/logs/$stage"
+  rm -rf "$logs"
   npm ci --prefix tests/integration --no-audit --no-fund --loglevel=error
-  env "RELAY_BIN=$bin" "$@" npm test --prefix tests/integration
+  (cd tests/integration && node --test lib/sanitizer-scan.test.mjs >/dev/null) ||
+    { echo "the sanitizer scanner's own test failed (tests/integration/lib/sanitizer-scan.test.mjs)" >&2; return 1; }
+  local run=(env "RELAY_BIN=$bin" "RELAY_LOG_DIR=$logs" "$@")
+  if [[ -n "${SUITES:-}" ]]; then
+    for s in $SUITES; do files+=("suites/$s.test.mjs"); done
+    "${run[@]}" npm run --prefix tests/integration test:some -- "${files[@]}" || rc=$?
+  else
+    "${run[@]}" npm test --prefix tests/integration || rc=$?
+  fi
+  node tests/integration/lib/sanitizer-scan.mjs "$logs" || rc=1
+  return "$rc"
 }
 
 stage_integration() {
   ensure_daemon build build
-  integration_tests "$ROOT/build/chat-relayd"
+  integration_tests integration "$ROOT/build/chat-relayd"
 }
 
 stage_integration_asan() {
-  ensure_daemon build-asan asan -DCHATRELAY_SANITIZE=address
-  integration_tests "$ROOT/build-asan/chat-relayd" "${ASAN_ENV[@]}"
+  TARGETS="$SAN_TARGETS" ensure_daemon build-asan asan -DCHATRELAY_SANITIZE=address
+  integration_tests integration-asan "$ROOT/build-asan/chat-relayd" "${ASAN_ENV[@]}"
+}
+
+stage_integration_tsan() {
+  if [[ "$ran" != *" tsan "* ]]; then tsan_build; fi
+  SUITES="$TSAN_SUITES" integration_tests integration-tsan "$ROOT/build-tsan/chat-relayd" "${TSAN_ENV[@]}"
+}
+
+# The bundle's inputs (what vite and tsc read), hashed: web/dist/.source-hash records the hash of
+# the sources a bundle was built from, so web-e2e never tests a stale bundle.
+web_source_hash() {
+  find web/src web/public web/index.html web/package.json web/package-lock.json web/tsconfig.json \
+    web/vite.config.* -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16
+}
+web_build() {
+  local hash
+  hash=$(web_source_hash)
+  npm run --prefix web build
+  echo "$hash" >web/dist/.source-hash
 }
 
 stage_web() {
   npm ci --prefix web --no-audit --no-fund --loglevel=error
-  npm run --prefix web build
+  web_build
   npm test --prefix web
 }
 
 stage_web_e2e() {
   ensure_daemon build build
-  [[ -d web/dist ]] || npm run --prefix web build
+  [[ -d web/node_modules ]] || npm ci --prefix web --no-audit --no-fund --loglevel=error
+  if [[ "$(cat web/dist/.source-hash 2>/dev/null)" != "$(web_source_hash)" ]]; then
+    echo "(building web/dist: missing, or web/ sources changed since it was built)"
+    web_build
+  fi
   env "RELAY_BIN=$ROOT/build/chat-relayd" npm run --prefix web e2e
 }
 
@@ -227,6 +308,8 @@ if [[ -f CMakeLists.txt ]]; then
   fi
 else
   skip build build "no CMakeLists.txt"
+  skip asan sanitizers "no CMakeLists.txt"
+  skip tsan sanitizers "no CMakeLists.txt"
 fi
 
 # stage install (issue 8)
@@ -245,8 +328,17 @@ if [[ -f tests/integration/package.json && -f CMakeLists.txt ]]; then
   else
     run_stage integration-asan integration stage_integration_asan
   fi
+  if [[ "$CHATRELAY_FULL" == 0 ]]; then
+    skip integration-tsan integration "CHATRELAY_FULL=0"
+  elif [[ "$SKIP_SANITIZERS" == 1 ]]; then
+    skip integration-tsan integration "SKIP_SANITIZERS=1"
+  else
+    run_stage integration-tsan integration stage_integration_tsan
+  fi
 else
-  skip integration integration "no tests/integration/package.json or CMakeLists.txt"
+  for s in integration integration-asan integration-tsan; do
+    skip "$s" integration "no tests/integration/package.json or CMakeLists.txt"
+  done
 fi
 
 if [[ -f web/package.json ]]; then
@@ -254,6 +346,7 @@ if [[ -f web/package.json ]]; then
   if [[ -f CMakeLists.txt ]]; then run_stage web-e2e web stage_web_e2e; else skip web-e2e web "no daemon"; fi
 else
   skip web web "no web/package.json"
+  skip web-e2e web "no web/package.json"
 fi
 
 if [[ -f tests/fuzz/run.sh ]]; then run_stage fuzz fuzz stage_fuzz; else skip fuzz fuzz "no tests/fuzz/run.sh"; fi
@@ -267,5 +360,5 @@ fi
 
 banner "summary"
 for line in "${summary[@]}"; do echo "$line"; done
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 ((failed == 0))
