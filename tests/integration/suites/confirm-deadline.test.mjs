@@ -15,7 +15,7 @@ import { startRelay, sleep } from '../lib/relay.mjs';
 
 const RMQ_BASE = process.env.RMQ_BASE || '/tmp/chatrelay-rmq';
 const FREEZE_MS = 3500;
-const CHATS = 2000;
+const BURST = 1000;
 
 function beamPid() {
   const pid = Number(fs.readFileSync(path.join(RMQ_BASE, 'beam.pid'), 'utf8').trim());
@@ -54,7 +54,7 @@ describe('a confirm that never comes (broker frozen)', () => {
     await relay?.stop();
   });
 
-  test(`${CHATS} chats across a ${FREEZE_MS} ms freeze: stalled while it lasts, then all delivered`, { timeout: 120000 }, async () => {
+  test(`bursts of ${BURST} chats across a ${FREEZE_MS} ms freeze: stalled while it lasts, then all delivered`, { timeout: 120000 }, async () => {
     const tag = rid(3);
     const roles = [];
     let polling = true;
@@ -67,24 +67,23 @@ describe('a confirm that never comes (broker frozen)', () => {
       }
     })();
     const confirmed = [];
-    const sends = [];
-    // A stream (~300 chats/s), and the freeze while the relay has publishes awaiting their
-    // confirm (chat_relay_in_flight > 0): it publishes into a broker that confirms nothing until
-    // SIGCONT. A freeze that caught nothing in flight (the confirms came first) is tried again.
+    // Bursts of chats (a backlog the relay works through at full speed, publishing all the time),
+    // and the freeze in the middle of one: the relay's publishes in flight then wait for confirms
+    // that come only after SIGCONT. A freeze that caught nothing in flight (the confirms came
+    // first) is tried again with a new burst.
     const isMine = (e) => e?.type === 'message' && e.cid?.startsWith(`cd${tag}-`);
-    const producing = (async () => {
-      for (let i = 0; i < CHATS; i++) {
-        const cid = `cd${tag}-${i}`;
-        sends.push(broker.publish(relay.options['chat-queue'],
-          { v: 1, sender: users[0].name, token: users[0].token, message: `m${i}`, cid })
-          .then(() => confirmed.push(cid), () => {}));
-        if (i % 10 === 9) await sleep(30);
-      }
-    })();
-    await users[0].waitForCount(isMine, 20, 20000, 'the first chats');
     let freezeAt = 0;
+    let n = 0;
     for (let attempt = 0; attempt < 5 && !freezeAt; attempt++) {
-      for (let k = 0; k < 400 && !((await relay.metric('chat_relay_in_flight')) > 0); k++) await sleep(2);
+      const from = users[0].events.filter(isMine).length;
+      for (let i = 0; i < BURST; i++, n++) {
+        const cid = `cd${tag}-${n}`;
+        broker.publishNoWait(relay.options['chat-queue'],
+          { v: 1, sender: users[0].name, token: users[0].token, message: `m${n}`, cid });
+        confirmed.push(cid);
+      }
+      await broker.flush();
+      await users[0].waitForCount(isMine, from + 50, 20000, 'the first chats of the burst');
       frozen = beamPid();
       process.kill(frozen, 'SIGSTOP');
       const at = Date.now();
@@ -94,10 +93,7 @@ describe('a confirm that never comes (broker frozen)', () => {
         await sleep(Math.max(0, at + FREEZE_MS - Date.now()));
       }
       thaw();
-      if (!freezeAt) await sleep(300);
     }
-    await producing;
-    await Promise.all(sends);
     for (const u of users) {
       try {
         await u.waitForCount(isMine, confirmed.length, 30000, 'the confirmed chats');
@@ -114,8 +110,7 @@ describe('a confirm that never comes (broker frozen)', () => {
 
     const rel = roles.map((r) => `${freezeAt ? r.at - freezeAt : 0} ms: ${r.role}`).join(', ');
     console.log(`[confirm] /readyz after the freeze: ${rel}`);
-    assert.equal(confirmed.length, CHATS, 'every chat confirmed by the broker');
-    const stalled = roles.filter((r) => r.role === '503 stalled');
+        const stalled = roles.filter((r) => r.role === '503 stalled');
     assert.ok(stalled.length > 0, `/readyz said stalled during the freeze (${rel})`);
     assert.equal(roles.at(-1).role, '200 active', `/readyz active again after (${rel})`);
     assert.ok(await relay.metric('chat_relay_confirm_timeouts_total') >= 1, 'the timeout is counted');
