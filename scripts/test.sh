@@ -247,8 +247,12 @@ stage_integration_tsan() {
 # The bundle's inputs (what vite and tsc read), hashed: web/dist/.source-hash records the hash of
 # the sources a bundle was built from, so web-e2e never tests a stale bundle.
 web_source_hash() {
-  find web/src web/public web/index.html web/package.json web/package-lock.json web/tsconfig.json \
-    web/vite.config.* -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16
+  local inputs=() p
+  for p in web/src web/public web/index.html web/package.json web/package-lock.json \
+    web/tsconfig.json web/vite.config.*; do
+    [[ -e "$p" ]] && inputs+=("$p")
+  done
+  find "${inputs[@]}" -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16
 }
 web_build() {
   local hash
