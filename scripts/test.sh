@@ -261,6 +261,16 @@ web_build() {
   echo "$hash" >web/dist/.source-hash
 }
 
+sanitized_integration() {   # NAME FUNCTION: skipped under CHATRELAY_FULL=0 or SKIP_SANITIZERS=1
+  if [[ "$CHATRELAY_FULL" == 0 ]]; then
+    skip "$1" integration "CHATRELAY_FULL=0"
+  elif [[ "$SKIP_SANITIZERS" == 1 ]]; then
+    skip "$1" integration "SKIP_SANITIZERS=1"
+  else
+    run_stage "$1" integration "$2"
+  fi
+}
+
 stage_web() {
   npm ci --prefix web --no-audit --no-fund --loglevel=error
   web_build
@@ -317,20 +327,8 @@ fi
 
 if [[ -f tests/integration/package.json && -f CMakeLists.txt ]]; then
   run_stage integration integration stage_integration
-  if [[ "$CHATRELAY_FULL" == 0 ]]; then
-    skip integration-asan integration "CHATRELAY_FULL=0"
-  elif [[ "$SKIP_SANITIZERS" == 1 ]]; then
-    skip integration-asan integration "SKIP_SANITIZERS=1"
-  else
-    run_stage integration-asan integration stage_integration_asan
-  fi
-  if [[ "$CHATRELAY_FULL" == 0 ]]; then
-    skip integration-tsan integration "CHATRELAY_FULL=0"
-  elif [[ "$SKIP_SANITIZERS" == 1 ]]; then
-    skip integration-tsan integration "SKIP_SANITIZERS=1"
-  else
-    run_stage integration-tsan integration stage_integration_tsan
-  fi
+  sanitized_integration integration-asan stage_integration_asan
+  sanitized_integration integration-tsan stage_integration_tsan
 else
   for s in integration integration-asan integration-tsan; do
     skip "$s" integration "no tests/integration/package.json or CMakeLists.txt"
