@@ -76,11 +76,12 @@ patch_source() {
 }
 
 build_and_install() {
-  local src="$1" build="$2" dest="$3" launcher=()
+  local src="$1" build="$2" dest="$3" launcher=() generator=()
   command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  command -v ninja >/dev/null && generator=(-G Ninja)
   # Only the two libraries the relay links; CAF's own defaults otherwise (memory management on,
   # log level QUIET), as in Debian's build, so the headers match the ones the project is tested with.
-  cmake -S "$src" -B "$build" -G Ninja "${launcher[@]}" \
+  cmake -S "$src" -B "$build" "${generator[@]}" "${launcher[@]}" \
     -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_COMPILER="$CXX" -DCMAKE_CXX_FLAGS="$CAF_FLAGS" \
     -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=thread" \
     -DCMAKE_INSTALL_PREFIX="$dest" -DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_INSTALL_RPATH='$ORIGIN' \
