@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -72,6 +73,21 @@ caf::error serve_until_stopped(caf::actor_system& sys,
       });
   waiter.join();
   return failure;
+}
+
+/// Test hook (the reliability suite): CHATRELAY_TEST_FAIL_REGISTRY_MS=N ends
+/// the registry N ms after the start as an exception would, to show that the
+/// daemon then drops its broker connection and exits 1.
+void arm_failure_hook(const registry_actor& registry) {
+  auto* ms = std::getenv("CHATRELAY_TEST_FAIL_REGISTRY_MS");
+  if (!ms || !*ms) return;
+  auto delay = std::chrono::milliseconds{std::atoll(ms)};
+  CHATRELAY_LOG(warning, "main",
+                "test hook: the registry fails in " << ms << " ms");
+  std::thread{[registry, delay] {
+    std::this_thread::sleep_for(delay);
+    caf::anon_send_exit(registry, caf::exit_reason::unhandled_exception);
+  }}.detach();
 }
 
 /// Whether the relay's actors answer (the facade asks the registry).
@@ -138,6 +154,7 @@ int main(int argc, char** argv) {
   }
   CHATRELAY_LOG(info, "main",
                 "chat-relayd " << opts.id << " serving; HTTP on " << opts.http);
+  arm_failure_hook(relay.registry);
   auto failure = serve_until_stopped(sys, relay, signals);
   http.set_probe({});
   if (failure) {

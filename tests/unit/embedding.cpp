@@ -340,15 +340,24 @@ CAF_TEST(an exit stops the registry and leaves the observers alone) {
 
 CAF_TEST_FIXTURE_SCOPE_END()
 
+namespace {
+
+/// Options of a relay whose broker is unreachable: it stays disconnected.
+relay_options unreachable_broker() {
+  relay_options opts;
+  opts.amqp_port = 1; // nothing listens there
+  opts.log_level = "error";
+  return opts;
+}
+
+} // namespace
+
 // spawn_relay/stop_relay on a real (threaded) actor system: no broker is
 // reachable, so the relay stays disconnected until it is stopped.
 CAF_TEST(stop_relay ends a relay that never reached its broker) {
   test::config cfg;
   caf::actor_system sys{cfg};
-  relay_options opts;
-  opts.amqp_port = 1; // nothing listens there
-  opts.log_level = "error";
-  auto relay = spawn_relay(sys, opts);
+  auto relay = spawn_relay(sys, unreachable_broker());
   CAF_REQUIRE(relay.facade);
   CAF_REQUIRE(relay.registry);
   CAF_REQUIRE(relay.broker);
@@ -373,10 +382,7 @@ CAF_TEST(stop_relay ends a relay that never reached its broker) {
 CAF_TEST(a failed registry ends the relay and its owner learns it) {
   test::config cfg;
   caf::actor_system sys{cfg};
-  relay_options opts;
-  opts.amqp_port = 1; // nothing listens there
-  opts.log_level = "error";
-  auto relay = spawn_relay(sys, opts);
+  auto relay = spawn_relay(sys, unreachable_broker());
   CAF_REQUIRE(relay.facade);
   caf::scoped_actor self{sys};
   self->monitor(relay.facade);

@@ -68,3 +68,31 @@ describe('a user queue is bound to exactly its session\'s rooms', () => {
     assert.deepEqual(await boundExchanges(queue), [`${prefix}rc`], 'bindings after the takeover');
   }));
 });
+
+describe('a relay whose registry fails exits and lets a standby take over', () => {
+  test('the daemon drops its broker connection, exits 1, and the standby becomes active', ctx.it(async () => {
+    process.env.CHATRELAY_TEST_FAIL_REGISTRY_MS = '3000';
+    let doomed;
+    try {
+      doomed = await ctx.start('relfail');
+    } finally {
+      delete process.env.CHATRELAY_TEST_FAIL_REGISTRY_MS;
+    }
+    const standby = await ctx.start('relfail', { id: `relfail-standby-${rid(2)}` });
+    for (let i = 0; i < 50 && !(await doomed.isActive()); i++) await sleep(100);
+    assert.ok(await doomed.isActive(), 'the first relay is active');
+    const user = ctx.client(doomed, `dave_${rid(2)}`);
+    await user.login();
+    const exit = await Promise.race([doomed.exitPromise, sleep(10000).then(() => null)]);
+    assert.ok(exit, 'the relay exited after its registry failed');
+    assert.equal(exit.code, 1, `exit status (${JSON.stringify(exit)})`);
+    assert.match(doomed.log(), /the relay failed/);
+    // Its connection is gone, so the standby holds the exclusive consumer.
+    const t0 = Date.now();
+    while (Date.now() - t0 < 10000 && !(await standby.isActive())) await sleep(100);
+    assert.ok(await standby.isActive(), 'the standby took over');
+    const text = `after-${rid(3)}`;
+    await user.send(text);
+    await user.waitFor((e) => e.type === 'message' && e.message === text, 5000);
+  }));
+});
