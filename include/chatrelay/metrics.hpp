@@ -44,9 +44,9 @@ public:
   prometheus::Gauge& active;             ///< 1 while active, else 0
   prometheus::Gauge& connected;          ///< 1 while connected to a broker
   prometheus::Gauge& in_flight;          ///< publishes awaiting confirmation
-  prometheus::Gauge& stalled; ///< 1 while resent publishes await confirms
-  prometheus::Gauge& peers;          ///< other relays seen on the events
-  prometheus::Gauge& rooms_online;   ///< rooms with a member online
+  prometheus::Gauge& stalled;      ///< 1 while resent publishes await confirms
+  prometheus::Gauge& peers;        ///< other relays seen on the events
+  prometheus::Gauge& rooms_online; ///< rooms with a member online
   prometheus::Histogram& publish_latency; ///< seconds from publish to confirm
 };
 

@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   caf::scoped_actor self{sys};
   for (int i = 0; i < 100 && role != relay_role::active; ++i) {
     std::this_thread::sleep_for(100ms);
-    self->request(relay.registry, 1s, status_atom::value)
+    self->request(relay.facade, 1s, status_atom::value)
         .receive([&](relay_role r) { role = r; }, [](caf::error&) {});
   }
   std::cout << "relay " << to_string(role) << "\n";
