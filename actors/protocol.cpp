@@ -3,9 +3,12 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <optional>
-#include <random>
+#include <system_error>
+
+#include <sys/random.h>
 
 namespace chatrelay {
 
@@ -60,6 +63,9 @@ constexpr int max_depth = 16;
 
 constexpr size_t max_cid_size = 64;
 constexpr size_t max_token_size = 128;
+
+/// Random bytes in a session token (128 bits).
+constexpr size_t token_bytes = 16;
 
 rejected fail(std::string code, std::string reason) {
   rejected r;
@@ -331,27 +337,43 @@ parsed<chat_request> parse_chat(std::string_view body, const limits& lim) {
   chat_request req;
   if (auto err = get_string(doc, "sender", req.sender, true))
     return failed(*err);
-  if (!valid_login(req.sender))
-    return failed(fail("bad_login", "sender must be a valid login"));
   if (auto err = get_string(doc, "cid", req.cid, false)) return failed(*err);
-  if (doc.contains("cid") && (req.cid.empty() || req.cid.size() > max_cid_size))
+  if (doc.contains("cid") && req.cid.empty())
     return failed(fail("bad_value", "cid must be 1 to 64 characters"));
   if (auto err = get_string(doc, "message", req.message, true))
     return failed(*err);
-  if (req.message.size() > lim.max_message_size)
-    return failed(fail("too_large", "message of " +
-                                        std::to_string(req.message.size()) +
-                                        " bytes exceeds the limit of " +
-                                        std::to_string(lim.max_message_size)));
   if (auto err = get_string(doc, "token", req.token, false))
     return failed(*err);
   if (auto err = get_string(doc, "room", req.room, false)) return failed(*err);
-  if (!req.room.empty() && !valid_room(req.room))
-    return failed(fail("bad_room", "room name is not valid"));
   if (auto err = get_string(doc, "to", req.to, false)) return failed(*err);
-  if (!req.to.empty() && !valid_login(req.to))
-    return failed(fail("bad_login", "recipient must be a valid login"));
+  if (auto err = check_chat(req, lim))
+    return failed(fail(err->code, err->reason));
   return req;
+}
+
+std::optional<error_info> check_chat(const chat_request& req,
+                                     const limits& lim) {
+  // Wire bodies were checked for UTF-8 as a whole; an embedder's inject was
+  // not, and one bad byte would make every later JSON dump throw.
+  for (auto* field : {&req.sender, &req.message, &req.cid, &req.room, &req.to})
+    if (!valid_utf8(*field))
+      return error_info{"bad_utf8", "a field is not valid UTF-8"};
+  if (!valid_login(req.sender))
+    return error_info{"bad_login", "sender must be a valid login"};
+  if (req.cid.size() > max_cid_size)
+    return error_info{"bad_value", "cid must be 1 to 64 characters"};
+  if (req.message.size() > lim.max_message_size)
+    return error_info{"too_large", "message of " +
+                                       std::to_string(req.message.size()) +
+                                       " bytes exceeds the limit of " +
+                                       std::to_string(lim.max_message_size)};
+  if (req.token.size() > max_token_size)
+    return error_info{"bad_token", "token too long"};
+  if (!req.room.empty() && !valid_room(req.room))
+    return error_info{"bad_room", "room name is not valid"};
+  if (!req.to.empty() && !valid_login(req.to))
+    return error_info{"bad_login", "recipient must be a valid login"};
+  return std::nullopt;
 }
 
 std::string render_event(const chat_event& ev) {
@@ -411,13 +433,27 @@ int64_t now_ms() {
 }
 
 std::string make_token() {
-  static thread_local std::mt19937_64 gen{std::random_device{}()};
+  // Tokens are the only thing that stops one user speaking as another, so
+  // they come from the kernel's CSPRNG: getrandom(2) never returns
+  // predictable bytes (it blocks only until the pool is first seeded, at
+  // boot), while a seeded std::mt19937_64 has 2^32 streams and an output
+  // that can be inverted.
+  unsigned char bits[token_bytes];
+  size_t filled = 0;
+  while (filled < sizeof(bits)) {
+    auto n = ::getrandom(bits + filled, sizeof(bits) - filled, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::system_error(errno, std::generic_category(), "getrandom");
+    }
+    filled += static_cast<size_t>(n);
+  }
   static constexpr char hex[] = "0123456789abcdef";
-  std::string out(32, '0');
-  for (size_t i = 0; i < out.size(); i += 16) {
-    auto bits = gen();
-    for (size_t j = 0; j < 16; ++j, bits >>= 4)
-      out[i + j] = hex[bits & 0xF];
+  std::string out;
+  out.reserve(2 * sizeof(bits));
+  for (auto b : bits) {
+    out.push_back(hex[b >> 4]);
+    out.push_back(hex[b & 0xF]);
   }
   return out;
 }

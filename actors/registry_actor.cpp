@@ -21,6 +21,23 @@ constexpr const char* component = "registry";
 /// Client ids remembered per room for de-duplication (at least).
 constexpr size_t min_cid_window = 1000;
 
+/// Rooms nobody is in that are kept (with their history) before the least
+/// recently used are forgotten.
+constexpr size_t max_idle_rooms = 1000;
+
+/// Events sent to one observer and not yet handled by it: past this, events
+/// to that observer are dropped and counted (a slow observer must not grow
+/// the relay's memory).
+constexpr size_t max_observer_backlog = 1000;
+
+/// Every relay announces itself this often on the events exchange; a peer
+/// not heard from for peer_timeout is forgotten.
+constexpr auto announce_period = std::chrono::seconds(5);
+constexpr auto peer_timeout = 3 * announce_period;
+
+/// How long a moderator may take before its room's message passes.
+constexpr auto moderator_timeout = std::chrono::seconds(2);
+
 publish_batch acking(const delivery& d) {
   publish_batch batch;
   batch.ack_tag = d.tag;
@@ -39,6 +56,19 @@ publish_batch acking_login(const session_entry& e) {
 
 bool contains(const std::vector<std::string>& sorted, const std::string& x) {
   return std::binary_search(sorted.begin(), sorted.end(), x);
+}
+
+/// The rooms the queue of `old` may be bound to (its rooms, and those it
+/// had yet to unbind) that a new session on the same queue does not name.
+std::vector<std::string> dropped_rooms(const session_entry& old,
+                                       const std::vector<std::string>& now) {
+  std::vector<std::string> result;
+  for (auto* rooms : {&old.rooms, &old.stale})
+    for (auto& room : *rooms)
+      if (std::find(now.begin(), now.end(), room) == now.end() &&
+          std::find(result.begin(), result.end(), room) == result.end())
+        result.push_back(room);
+  return result;
 }
 
 // -- the events shared between relays (JSON on the events exchange) ---------
@@ -133,6 +163,7 @@ void registry_state::on_ready(const std::string& login, uint64_t session,
   auto* e = find_session(login, session);
   if (!e) return; // replaced or ended meanwhile
   if (ok) {
+    e->stale.clear(); // unbound before the declaration
     if (!e->ready) welcome(*e);
     return;
   }
@@ -143,6 +174,8 @@ void registry_state::on_ready(const std::string& login, uint64_t session,
   for (auto room : std::set<std::string>{e->present})
     leave(*e, room, "logout", batch);
   if (batch.ack_tag != 0 || !batch.messages.empty()) publish(std::move(batch));
+  // Without a usable queue the session ends: so does its actor.
+  if (e->actor) self->send(e->actor, logout_atom::value, false);
   remove_session(e->queue);
   update_gauges();
 }
@@ -185,16 +218,30 @@ void registry_state::on_stamp(chat_request& req, uint64_t tag, uint64_t gen) {
     notify(ev);
     return;
   }
-  auto& room = rooms[req.room];
-  if (auto* stamped = seen_cid(room, req.sender, req.cid)) {
+  auto& room = room_of(req.room);
+  if (room.moderating) {
+    // One order per room: wait behind the message being moderated (a
+    // redelivery of that very message too: its cid is settled first).
+    room.waiting.push_back({std::move(req), std::move(batch), true});
+    return;
+  }
+  room_message({std::move(req), std::move(batch), true});
+}
+
+void registry_state::room_message(held_message msg) {
+  auto& req = msg.req;
+  auto& batch = msg.batch;
+  auto& room = room_of(req.room);
+  if (auto seen = seen_cid(room, req.sender, req.cid)) {
     // Seen before: a client's resend, or a redelivery after a failure that
     // may have lost the first publish. Publish it again as it was (same id;
     // clients drop what they already have), never stamp it twice.
     CHATRELAY_LOG(debug, component,
                   "republishing cid " << req.cid << " of " << req.sender
-                                      << " as id " << stamped->id);
-    batch.messages.push_back(
-        {room_exchange(stamped->room), "", protocol::render_event(*stamped)});
+                                      << " as id " << seen->id);
+    if (seen->event) // else long gone from history: only acked
+      batch.messages.push_back({room_exchange(seen->event->room), "",
+                                protocol::render_event(*seen->event)});
     publish(std::move(batch));
     return;
   }
@@ -206,28 +253,49 @@ void registry_state::on_stamp(chat_request& req, uint64_t tag, uint64_t gen) {
                 "",
                 std::move(req.message),
                 std::move(req.cid)};
-  if (!moderator) {
+  if (!moderator || !msg.moderate) {
     broadcast(std::move(ev), std::move(batch));
     return;
   }
+  moderate(std::move(ev), std::move(batch));
+}
+
+void registry_state::moderate(chat_event ev, publish_batch batch) {
   // A moderator (embedding) decides before the message is stamped; the
-  // delivery stays unacked until then.
-  self->request(moderator, std::chrono::seconds(2), filter_atom::value, ev)
+  // delivery stays unacked and the room's later messages wait until then.
+  auto room = ev.room;
+  room_of(room).moderating = true;
+  self->request(moderator, moderator_timeout, filter_atom::value, ev)
       .then(
-          [this, ev, batch](bool pass) mutable {
-            if (pass) {
-              broadcast(std::move(ev), std::move(batch));
-              return;
-            }
-            metrics->count_error("moderated");
-            publish(std::move(batch));
+          [this, ev, batch, room](bool pass) mutable {
+            guarded("moderated message", [&] {
+              if (pass) {
+                broadcast(std::move(ev), std::move(batch));
+              } else {
+                metrics->count_error("moderated");
+                publish(std::move(batch));
+              }
+            });
+            resume_room(room);
           },
-          [this, ev, batch](caf::error& err) mutable {
+          [this, ev, batch, room](caf::error& err) mutable {
             // Fail open: a broken moderator must not stop the chat.
             CHATRELAY_LOG(warning, component,
                           "moderator failed: " << caf::to_string(err));
-            broadcast(std::move(ev), std::move(batch));
+            guarded("moderated message",
+                    [&] { broadcast(std::move(ev), std::move(batch)); });
+            resume_room(room);
           });
+}
+
+void registry_state::resume_room(const std::string& room_name) {
+  auto& room = room_of(room_name);
+  room.moderating = false;
+  while (!room.moderating && !room.waiting.empty()) {
+    auto next = std::move(room.waiting.front());
+    room.waiting.pop_front();
+    guarded("waiting message", [&] { room_message(std::move(next)); });
+  }
 }
 
 void registry_state::broadcast(chat_event ev, publish_batch batch) {
@@ -253,10 +321,53 @@ void registry_state::on_inject(chat_event ev) {
     CHATRELAY_LOG(warning, component, "inject ignored: relay not active");
     return;
   }
-  if (ev.room.empty() || !protocol::valid_room(ev.room))
-    ev.room = opts.default_room;
-  ev.kind = event_kind::message;
-  broadcast(std::move(ev), {});
+  chat_request req;
+  req.sender = std::move(ev.sender);
+  req.message = std::move(ev.text);
+  req.room = ev.room.empty() ? opts.default_room : std::move(ev.room);
+  req.cid = std::move(ev.cid);
+  // Exactly the checks of a user's message: what passes can be rendered.
+  if (auto err = protocol::check_chat(req, limits)) {
+    metrics->count_error(err->code);
+    CHATRELAY_LOG(warning, component,
+                  "inject refused: " << err->code << " (" << err->reason
+                                     << ")");
+    return;
+  }
+  auto& room = room_of(req.room);
+  held_message msg{std::move(req), {}, false}; // not moderated
+  if (room.moderating)
+    room.waiting.push_back(std::move(msg));
+  else
+    room_message(std::move(msg));
+}
+
+void registry_state::on_tick() {
+  self->delayed_send(self, announce_period, tick_atom::value);
+  if (role != relay_role::disconnected) {
+    publish_batch batch;
+    batch.messages.push_back(
+        {opts.events_exchange, "",
+         json{{"event", "here"}, {"origin", opts.id}}.dump()});
+    publish(std::move(batch));
+  }
+  auto now = self->clock().now();
+  for (auto i = peers.begin(); i != peers.end();) {
+    if (now - i->second > peer_timeout) {
+      CHATRELAY_LOG(info, component,
+                    "relay " << i->first << " silent: forgotten");
+      i = peers.erase(i);
+    } else {
+      ++i;
+    }
+  }
+}
+
+void registry_state::subscribe(observer_actor obs) {
+  // Watched, so an observer that quits (or a remote one whose process went
+  // away) is dropped.
+  self->monitor(obs);
+  observers.push_back({std::move(obs)});
 }
 
 std::vector<std::string>
@@ -314,7 +425,7 @@ void registry_state::remove_session(const std::string& queue) {
 void registry_state::enter(session_entry& e, const std::string& room,
                            publish_batch& batch) {
   if (!e.present.insert(room).second) return;
-  auto& members = rooms[room].members;
+  auto& members = room_of(room).members;
   if (++members[e.login] > 1)
     return; // another session of the same login is already there
   if (members.size() > opts.presence_limit)
@@ -328,7 +439,7 @@ void registry_state::enter(session_entry& e, const std::string& room,
 void registry_state::leave(session_entry& e, const std::string& room,
                            const std::string& reason, publish_batch& batch) {
   if (e.present.erase(room) == 0) return;
-  auto& members = rooms[room].members;
+  auto& members = room_of(room).members;
   auto i = members.find(e.login);
   if (i == members.end() || --i->second > 0)
     return; // the login is still there through another session
@@ -415,6 +526,7 @@ void registry_state::login(protocol::login_request& req, const delivery& d) {
   publish_batch batch;
   std::set<std::string> kept;
   std::string token;
+  std::vector<std::string> stale;
   for (auto& queue : replaced) {
     auto& old = sessions.at(queue);
     for (auto room : std::set<std::string>{old.present}) {
@@ -428,8 +540,10 @@ void registry_state::login(protocol::login_request& req, const delivery& d) {
     }
     if (queue == req.queue) {
       // The same queue is the same client coming back (a reconnect, or a
-      // login redelivered after a broker failure): its token stays valid.
+      // login redelivered after a broker failure): its token stays valid,
+      // and the rooms it no longer names must stop reaching its queue.
       token = old.token;
+      stale = dropped_rooms(old, req.rooms);
     } else {
       batch.messages.push_back(
           {"", queue,
@@ -447,13 +561,14 @@ void registry_state::login(protocol::login_request& req, const delivery& d) {
     metrics->logouts.Increment();
   }
   publish(std::move(batch));
-  start_session(req, d, std::move(kept), std::move(token));
+  start_session(req, d, std::move(kept), std::move(token), std::move(stale));
 }
 
 void registry_state::start_session(protocol::login_request& req,
                                    const delivery& d,
                                    std::set<std::string> present,
-                                   std::string token) {
+                                   std::string token,
+                                   std::vector<std::string> stale) {
   session_entry e;
   e.login = req.login;
   e.queue = req.queue;
@@ -464,6 +579,7 @@ void registry_state::start_session(protocol::login_request& req,
   e.pending_generation = d.generation;
   e.since = std::move(req.since);
   e.present = std::move(present);
+  e.stale = std::move(stale);
   auto queue = e.queue;
   add_session(std::move(e));
   spawn_user(sessions.at(queue));
@@ -480,7 +596,7 @@ void registry_state::welcome(session_entry& e) {
   w.rooms = e.rooms;
   w.resumed = !e.since.empty();
   for (auto& room_name : e.rooms) {
-    auto& room = rooms[room_name];
+    auto& room = room_of(room_name);
     // Large rooms list only the first presence-limit members.
     auto& listed = w.users[room_name];
     for (auto& [member, count] : room.members) {
@@ -592,9 +708,12 @@ void registry_state::on_chat(const delivery& d) {
     if (req.room.empty())
       return fail("not_in_room", "not a member of this room");
   }
-  if (!e->actor) { // not active (cannot happen while consuming): let it retry
-    CHATRELAY_LOG(warning, component, "chat while not active; ignored");
-    return;
+  if (!e->actor) {
+    // No user actor (not active: a delivery from a connection that is no
+    // longer the consumer). Never leave a delivery without an answer: ack
+    // it and tell the sender to send it again, like a relay that is busy.
+    CHATRELAY_LOG(warning, component, "chat while not active; refused");
+    return fail("unavailable", "the relay is not ready; send it again");
   }
   self->send(e->actor, chat_atom::value, std::move(req), d.tag, d.generation);
 }
@@ -618,12 +737,19 @@ chat_event registry_state::stamp(chat_event ev) {
   return ev;
 }
 
-const chat_event* registry_state::seen_cid(const room_state& r,
-                                           const std::string& sender,
-                                           const std::string& cid) const {
-  if (cid.empty()) return nullptr;
+std::optional<seen_message>
+registry_state::seen_cid(const room_state& r, const std::string& sender,
+                         const std::string& cid) const {
+  if (cid.empty()) return std::nullopt;
   auto i = r.recent.find(sender + '\n' + cid);
-  return i == r.recent.end() ? nullptr : &i->second;
+  if (i == r.recent.end()) return std::nullopt;
+  seen_message seen{i->second, nullptr};
+  // History is in id order: the event is there while history holds it.
+  auto h = std::lower_bound(
+      r.history.begin(), r.history.end(), seen.id,
+      [](const chat_event& ev, uint64_t id) { return ev.id < id; });
+  if (h != r.history.end() && h->id == seen.id) seen.event = &*h;
+  return seen;
 }
 
 void registry_state::remember(room_state& r, const chat_event& ev) {
@@ -634,7 +760,8 @@ void registry_state::remember(room_state& r, const chat_event& ev) {
   }
   if (ev.cid.empty()) return;
   auto key = ev.sender + '\n' + ev.cid;
-  if (r.recent.emplace(key, ev).second) r.cid_order.push_back(std::move(key));
+  if (r.recent.emplace(key, ev.id).second)
+    r.cid_order.push_back(std::move(key));
   while (r.cid_order.size() > std::max(min_cid_window, opts.history_size)) {
     r.recent.erase(r.cid_order.front());
     r.cid_order.pop_front();
@@ -652,8 +779,8 @@ void registry_state::on_event(const delivery& d) {
     auto origin = j.at("origin").get<std::string>();
     if (origin == opts.id) return;
     auto event = j.at("event").get<std::string>();
+    heard(origin);
     if (event == "hello") {
-      peers.insert(origin);
       publish_batch batch;
       batch.messages.push_back(
           {opts.events_exchange, "",
@@ -662,13 +789,12 @@ void registry_state::on_event(const delivery& d) {
                : json{{"event", "here"}, {"origin", opts.id}}.dump()});
       publish(std::move(batch));
     } else if (event == "here") {
-      peers.insert(origin);
+      // Heard: nothing else to do.
     } else if (event == "bye") {
       peers.erase(origin);
     } else if (role == relay_role::active) {
       // The active relay is the source of the state; ignore stale echoes.
     } else if (event == "login") {
-      peers.insert(origin);
       apply_login(j.at("login"), j.at("queue"), j.at("token"),
                   j.at("rooms").get<std::vector<std::string>>());
     } else if (event == "logout") {
@@ -681,11 +807,10 @@ void registry_state::on_event(const delivery& d) {
       }
     } else if (event == "message") {
       auto ev = event_from_json(j.at("message"));
-      auto& r = rooms[ev.room];
+      auto& r = room_of(ev.room);
       r.seq = std::max(r.seq, ev.id);
       remember(r, ev);
     } else if (event == "snapshot") {
-      peers.insert(origin);
       auto target = j.at("for").get<std::string>();
       if (target == opts.id || target == "*") apply_snapshot(d.body);
     }
@@ -706,17 +831,20 @@ void registry_state::apply_login(const std::string& login,
                                  const std::string& token,
                                  std::vector<std::string> user_rooms) {
   publish_batch ignored; // a standby announces nothing
+  session_entry e;
+  e.rooms = std::move(user_rooms);
+  std::sort(e.rooms.begin(), e.rooms.end());
   if (auto i = sessions.find(queue); i != sessions.end()) {
+    // Should this relay take over before the queue is declared again, the
+    // rooms the earlier session had are unbound.
+    e.stale = dropped_rooms(i->second, e.rooms);
     for (auto room : std::set<std::string>{i->second.present})
       leave(i->second, room, "replaced", ignored);
     remove_session(queue);
   }
-  session_entry e;
   e.login = login;
   e.queue = queue;
   e.token = token;
-  e.rooms = std::move(user_rooms);
-  std::sort(e.rooms.begin(), e.rooms.end());
   e.session = next_session++;
   e.ready = true;
   add_session(std::move(e));
@@ -740,31 +868,60 @@ std::string registry_state::snapshot_for(const std::string& relay) const {
       hist.push_back(event_to_json(ev));
     rooms_json[room_name] = {{"seq", r.seq}, {"history", hist}};
   }
-  return json{{"event", "snapshot"},
-              {"origin", opts.id},
-              {"for", relay},
-              {"sessions", sessions_json},
-              {"rooms", rooms_json}}
+  return json{{"event", "snapshot"}, {"origin", opts.id},
+              {"for", relay},        {"sessions", sessions_json},
+              {"rooms", rooms_json}, {"retired_seq", retired_seq}}
       .dump();
 }
 
 void registry_state::apply_snapshot(const std::string& body) {
+  // Everything is read before anything changes: a bad snapshot (an
+  // exception) leaves the current replica as it was.
+  struct room_copy {
+    uint64_t seq;
+    std::vector<chat_event> history;
+  };
+  struct session_copy {
+    std::string login, queue, token;
+    std::vector<std::string> rooms;
+  };
   auto j = json::parse(body);
+  std::map<std::string, room_copy> new_rooms;
+  for (auto& [room_name, r] : j.at("rooms").items()) {
+    auto& room = new_rooms[room_name];
+    room.seq = r.at("seq").get<uint64_t>();
+    for (auto& ev : r.at("history"))
+      room.history.push_back(event_from_json(ev));
+  }
+  std::vector<session_copy> new_sessions;
+  for (auto& x : j.at("sessions"))
+    new_sessions.push_back({x.at("login"), x.at("queue"), x.at("token"),
+                            x.at("rooms").get<std::vector<std::string>>()});
+  auto retired = j.value("retired_seq", uint64_t{0});
+  // Queues this replica knew with more rooms keep them to unbind.
+  auto old_sessions = std::move(sessions);
   sessions.clear();
   logins.clear();
   rooms.clear();
-  for (auto& [room_name, r] : j.at("rooms").items()) {
-    auto& room = rooms[room_name];
-    room.seq = r.at("seq").get<uint64_t>();
-    for (auto& ev : r.at("history"))
-      remember(room, event_from_json(ev));
+  retired_seq = std::max(retired_seq, retired);
+  for (auto& [room_name, copy] : new_rooms) {
+    auto& room = room_of(room_name);
+    room.seq = copy.seq;
+    for (auto& ev : copy.history)
+      remember(room, ev);
   }
-  for (auto& s : j.at("sessions"))
-    apply_login(s.at("login"), s.at("queue"), s.at("token"),
-                s.at("rooms").get<std::vector<std::string>>());
+  for (auto& x : new_sessions) {
+    apply_login(x.login, x.queue, x.token, x.rooms);
+    if (auto old = old_sessions.find(x.queue); old != old_sessions.end())
+      sessions.at(x.queue).stale = dropped_rooms(old->second, x.rooms);
+  }
   CHATRELAY_LOG(info, component,
                 "caught up: " << sessions.size() << " sessions, "
                               << rooms.size() << " rooms");
+}
+
+void registry_state::heard(const std::string& peer) {
+  peers[peer] = self->clock().now();
 }
 
 // -- helpers ------------------------------------------------------------------
@@ -776,6 +933,8 @@ void registry_state::spawn_user(session_entry& e) {
   cfg.queue = e.queue;
   cfg.session = e.session;
   cfg.exchanges = exchanges_of(e);
+  for (auto& room : e.stale)
+    cfg.unbind.push_back(room_exchange(room));
   cfg.registry = self;
   cfg.broker = broker;
   cfg.keepalive = opts.keepalive_timeout;
@@ -859,8 +1018,20 @@ void registry_state::route_rejection(const protocol::rejected& r,
 }
 
 void registry_state::notify(const chat_event& ev) {
-  for (auto& obs : observers)
-    self->send(obs, event_atom::value, ev);
+  // Each event is a request: its (empty) reply says the observer handled
+  // it. An observer with max_observer_backlog events unhandled misses the
+  // next ones (counted) instead of piling them up in memory.
+  for (auto& obs : observers) {
+    if (*obs.in_flight >= max_observer_backlog) {
+      metrics->count_error("observer_behind");
+      continue;
+    }
+    ++*obs.in_flight;
+    auto in_flight = obs.in_flight;
+    self->request(obs.handle, caf::infinite, event_atom::value, ev)
+        .then([in_flight] { --*in_flight; },
+              [in_flight](caf::error&) { --*in_flight; });
+  }
 }
 
 std::string registry_state::room_exchange(const std::string& room) const {
@@ -877,6 +1048,45 @@ registry_state::exchanges_of(const session_entry& e) const {
 
 void registry_state::update_gauges() {
   metrics->users_online.Set(static_cast<double>(logins.size()));
+}
+
+void registry_state::on_exception(const char* what, const std::exception& e) {
+  metrics->count_error("internal");
+  CHATRELAY_LOG(error, component,
+                "error in " << what << " (ignored): " << e.what());
+}
+
+room_state& registry_state::room_of(const std::string& room_name) {
+  auto i = rooms.find(room_name);
+  if (i == rooms.end()) {
+    i = rooms.emplace(room_name, room_state{}).first;
+    i->second.seq = retired_seq;
+    i->second.last_used = ++room_clock; // the newest: never evicted here
+    if (rooms.size() > std::max(next_room_sweep, max_idle_rooms)) {
+      evict_rooms();
+      i = rooms.find(room_name);
+    }
+  }
+  i->second.last_used = ++room_clock;
+  return i->second;
+}
+
+void registry_state::evict_rooms() {
+  // Forget the least recently used idle rooms beyond max_idle_rooms. Runs
+  // once per max_idle_rooms new rooms, so each costs O(log n) on average.
+  std::vector<std::pair<uint64_t, std::string>> idle;
+  for (auto& [room_name, r] : rooms)
+    if (r.idle()) idle.emplace_back(r.last_used, room_name);
+  if (idle.size() > max_idle_rooms) {
+    auto excess = idle.size() - max_idle_rooms;
+    std::nth_element(idle.begin(), idle.begin() + excess, idle.end());
+    for (size_t k = 0; k < excess; ++k) {
+      auto r = rooms.find(idle[k].second);
+      retired_seq = std::max(retired_seq, r->second.seq);
+      rooms.erase(r);
+    }
+  }
+  next_room_sweep = rooms.size() + max_idle_rooms;
 }
 
 // -- behavior -----------------------------------------------------------------
@@ -899,11 +1109,15 @@ registry(registry_actor::stateful_pointer<registry_state> self,
   st.metrics = std::move(metrics);
   self->send(st.broker, sink_atom::value,
              caf::actor_cast<registry_actor>(self));
+  // The relay cannot run without either: should one fail, the link ends the
+  // other (the bridge's end closes the broker connection, so a standby
+  // takes over instead of a dead registry holding the exclusive consumer).
+  self->link_to(st.broker);
   self->set_down_handler([self](const caf::down_msg& down) {
     auto& obs = self->state.observers;
     obs.erase(std::remove_if(obs.begin(), obs.end(),
-                             [&](const observer_actor& o) {
-                               return o.address() == down.source;
+                             [&](const observer_entry& o) {
+                               return o.handle.address() == down.source;
                              }),
               obs.end());
     auto& mod = self->state.moderator;
@@ -912,28 +1126,38 @@ registry(registry_actor::stateful_pointer<registry_state> self,
       mod = nullptr;
     }
   });
+  self->delayed_send(self, announce_period, tick_atom::value);
+  // Every handler that reads input runs guarded: nothing a peer, a client or
+  // an embedder sends may end the registry (and with it the relay).
   return {
-      [=](delivery_atom, delivery& d) { self->state.on_delivery(d); },
+      [=](delivery_atom, delivery& d) {
+        self->state.guarded("delivery", [&] { self->state.on_delivery(d); });
+      },
       [=](role_atom, relay_role r, uint64_t gen) {
-        self->state.on_role(r, gen);
+        self->state.guarded("role change",
+                            [&] { self->state.on_role(r, gen); });
       },
       [=](ready_atom, const std::string& login, uint64_t session, bool ok) {
-        self->state.on_ready(login, session, ok);
+        self->state.guarded("queue ready",
+                            [&] { self->state.on_ready(login, session, ok); });
       },
       [=](stamp_atom, chat_request& req, uint64_t tag, uint64_t gen) {
-        self->state.on_stamp(req, tag, gen);
+        self->state.guarded("chat message",
+                            [&] { self->state.on_stamp(req, tag, gen); });
       },
       [=](expire_atom, const std::string& login, uint64_t session) {
-        self->state.on_expire(login, session);
+        self->state.guarded("keep-alive",
+                            [&] { self->state.on_expire(login, session); });
+      },
+      [=](tick_atom) {
+        self->state.guarded("announce", [&] { self->state.on_tick(); });
       },
       [=](subscribe_atom, observer_actor& obs) {
-        // Watched, so an observer that quits (or a remote one whose process
-        // went away) is dropped.
-        self->monitor(obs);
-        self->state.observers.push_back(std::move(obs));
+        self->state.subscribe(std::move(obs));
       },
       [=](inject_atom, chat_event& ev) {
-        self->state.on_inject(std::move(ev));
+        self->state.guarded("inject",
+                            [&] { self->state.on_inject(std::move(ev)); });
       },
       [=](filter_atom, moderator_actor& mod) {
         if (mod) self->monitor(mod);

@@ -13,6 +13,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -36,6 +37,17 @@ struct session_entry {
   uint64_t pending_generation = 0;
   std::map<std::string, uint64_t> since;
   std::set<std::string> present; ///< rooms where it counts for presence
+  /// Rooms an earlier session on this queue was bound to and this one is
+  /// not: unbound before the queue is declared (until it is ready).
+  std::vector<std::string> stale;
+};
+
+/// A room message waiting for its turn while the room's moderator decides
+/// on an earlier one (one order per room).
+struct held_message {
+  chat_request req;
+  publish_batch batch;
+  bool moderate = true; ///< false for an embedder's inject
 };
 
 /// One room: its sequence, history, members and recent client ids.
@@ -43,10 +55,33 @@ struct room_state {
   uint64_t seq = 0;
   std::deque<chat_event> history;
   std::map<std::string, size_t> members; ///< login -> sessions present
-  /// Recently stamped messages by "sender\ncid": a redelivered or resent
-  /// one is published again as it was (same id), never stamped twice.
-  std::unordered_map<std::string, chat_event> recent;
+  /// Recently stamped client ids, "sender\ncid" -> id: a redelivered or
+  /// resent message is never stamped twice (only the id is kept; the event
+  /// itself lives in `history` while it is there).
+  std::unordered_map<std::string, uint64_t> recent;
   std::deque<std::string> cid_order;
+  /// A moderator is deciding on a message of this room; `waiting` holds
+  /// the room's later messages until it has.
+  bool moderating = false;
+  std::deque<held_message> waiting;
+  uint64_t last_used = 0; ///< for evicting the least recently used rooms
+
+  /// Whether the room can be forgotten (only its sequence matters).
+  bool idle() const {
+    return members.empty() && !moderating && waiting.empty();
+  }
+};
+
+/// A client id seen before in a room.
+struct seen_message {
+  uint64_t id = 0;
+  const chat_event* event = nullptr; ///< null once out of the history
+};
+
+/// An observer and its events not yet handled (see registry_state::notify).
+struct observer_entry {
+  observer_actor handle;
+  std::shared_ptr<size_t> in_flight = std::make_shared<size_t>(0);
 };
 
 struct registry_state {
@@ -66,9 +101,16 @@ struct registry_state {
   std::map<std::string, room_state> rooms;
   uint64_t next_session = 1;
   uint64_t direct_seq = 0;
-  std::vector<observer_actor> observers;
-  moderator_actor moderator;   ///< may be null
-  std::set<std::string> peers; ///< other relays seen on the events exchange
+  std::vector<observer_entry> observers;
+  moderator_actor moderator; ///< may be null
+  /// Other relays heard on the events exchange, and when: forgotten after
+  /// `bye` or peer_timeout of silence (each relay announces itself).
+  std::map<std::string, caf::actor_clock::time_point> peers;
+  /// Ids of forgotten (evicted) rooms were at most this: a room created
+  /// again continues above it, so ids in a room never repeat.
+  uint64_t retired_seq = 0;
+  uint64_t room_clock = 0;    ///< counts room uses (least recently used)
+  size_t next_room_sweep = 0; ///< room count that triggers an eviction
   // Rate limit of the log lines about rejected bodies.
   static constexpr size_t max_rejection_logs = 20; ///< per second
   caf::actor_clock::time_point log_window_start;
@@ -83,7 +125,23 @@ struct registry_state {
   void on_stamp(chat_request& req, uint64_t tag, uint64_t gen);
   void on_expire(const std::string& login, uint64_t session);
   void on_inject(chat_event ev);
+  void on_tick();
+  void subscribe(observer_actor obs);
   std::vector<std::string> presence(const std::string& room) const;
+
+  /// Runs a handler; an exception (a bad event, JSON that cannot be
+  /// rendered) is logged and counted instead of killing the registry.
+  template <class F>
+  void guarded(const char* what, F&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      on_exception(what, e);
+    }
+  }
+
+  /// The room, created (above retired_seq) when new.
+  room_state& room_of(const std::string& room_name);
 
 private:
   // -- sessions ---------------------------------------------------------------
@@ -111,7 +169,8 @@ private:
   void on_login_queue(const delivery& d);
   void login(protocol::login_request& req, const delivery& d);
   void start_session(protocol::login_request& req, const delivery& d,
-                     std::set<std::string> present, std::string token = {});
+                     std::set<std::string> present, std::string token = {},
+                     std::vector<std::string> stale = {});
   void welcome(session_entry& e);
   void end_session(const std::string& queue, const std::string& reason,
                    publish_batch batch);
@@ -125,9 +184,17 @@ private:
                            const std::string& room) const;
   chat_event stamp(chat_event ev);
   void broadcast(chat_event ev, publish_batch batch);
-  const chat_event* seen_cid(const room_state& r, const std::string& sender,
-                             const std::string& cid) const;
+  /// A room message in its turn: published again if seen, else moderated
+  /// (a moderator holds the room) or stamped.
+  void room_message(held_message msg);
+  void moderate(chat_event ev, publish_batch batch);
+  /// The moderator settled the room's message: the next ones go on.
+  void resume_room(const std::string& room_name);
+  std::optional<seen_message> seen_cid(const room_state& r,
+                                       const std::string& sender,
+                                       const std::string& cid) const;
   void remember(room_state& r, const chat_event& ev);
+  void evict_rooms();
 
   // -- replication ------------------------------------------------------------
 
@@ -137,6 +204,7 @@ private:
                    const std::string& token, std::vector<std::string> rooms);
   std::string snapshot_for(const std::string& relay) const;
   void apply_snapshot(const std::string& body);
+  void heard(const std::string& peer);
 
   // -- helpers ----------------------------------------------------------------
 
@@ -153,6 +221,7 @@ private:
   std::string room_exchange(const std::string& room) const;
   std::vector<std::string> exchanges_of(const session_entry& e) const;
   void update_gauges();
+  void on_exception(const char* what, const std::exception& e);
 };
 
 registry_actor::behavior_type

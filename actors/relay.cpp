@@ -1,5 +1,6 @@
 #include "chatrelay/relay.hpp"
 
+#include "actors/facade_actor.hpp"
 #include "actors/registry_actor.hpp"
 #include "broker/amqp_session.hpp"
 #include "broker/broker_actor.hpp"
@@ -23,11 +24,15 @@ relay_handles spawn_relay(caf::actor_system& sys, relay_options opts,
   relay_handles h;
   h.broker = sys.spawn<caf::detached>(broker::broker, opts, metrics);
   h.registry = sys.spawn(registry, std::move(opts), h.broker, metrics);
+  h.facade = sys.spawn(facade, h.registry, h.broker);
   return h;
 }
 
 void stop_relay(caf::actor_system& sys, const relay_handles& relay) {
   caf::scoped_actor self{sys};
+  // The registry first (it stops feeding the bridge); its link then ends the
+  // bridge, and the facade follows both. An actor already gone is reported
+  // down at once.
   auto stop = [&](const caf::actor& a) {
     if (!a) return;
     self->monitor(a);
@@ -36,6 +41,7 @@ void stop_relay(caf::actor_system& sys, const relay_handles& relay) {
   };
   stop(caf::actor_cast<caf::actor>(relay.registry));
   stop(caf::actor_cast<caf::actor>(relay.broker));
+  stop(caf::actor_cast<caf::actor>(relay.facade));
 }
 
 } // namespace chatrelay

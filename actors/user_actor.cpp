@@ -36,6 +36,12 @@ user_actor::behavior_type user(user_actor::stateful_pointer<user_state> self,
                   queue_binding{c.queue, std::move(exchanges)})
         .then(report, [report](caf::error&) { report(false); });
   };
+  // The queue is bound to exactly the session's rooms: what an earlier
+  // session on it had and this one dropped goes first (the broker runs both
+  // in order, so no message of a dropped room arrives after the welcome).
+  if (!st.cfg.unbind.empty())
+    self->send(st.cfg.broker, unbind_atom::value,
+               queue_binding{st.cfg.queue, std::move(st.cfg.unbind)});
   declare(st.cfg.exchanges);
   self->delayed_send(self, st.cfg.keepalive, tick_atom::value);
   return {

@@ -19,6 +19,9 @@ struct user_config {
   std::string queue;
   uint64_t session = 0;
   std::vector<std::string> exchanges; ///< room exchanges to bind the queue to
+  /// Room exchanges the queue may still be bound to from an earlier session
+  /// (fewer rooms now): unbound before the queue is declared.
+  std::vector<std::string> unbind;
   registry_actor registry;
   broker_actor broker;
   caf::timespan keepalive;

@@ -29,14 +29,17 @@ std::string http_server::start() {
     res.set_content("ok\n", "text/plain");
   });
   srv.Get("/readyz",
-          [metrics](const httplib::Request&, httplib::Response& res) {
+          [this, metrics](const httplib::Request&, httplib::Response& res) {
             bool connected = metrics->connected.Value() > 0;
             bool active = metrics->active.Value() > 0;
-            nlohmann::json body{{"ready", connected},
-                                {"role", !connected ? "disconnected"
-                                         : active   ? "active"
-                                                    : "standby"}};
-            res.status = connected ? 200 : 503;
+            bool alive = probe_ok(); // the actors answer, not only gauges
+            bool ready = connected && alive;
+            nlohmann::json body{{"ready", ready},
+                                {"role", !alive       ? "failed"
+                                         : !connected ? "disconnected"
+                                         : active     ? "active"
+                                                      : "standby"}};
+            res.status = ready ? 200 : 503;
             res.set_content(body.dump() + "\n", "application/json");
           });
   srv.Get("/metrics", [metrics](const httplib::Request&,
@@ -72,6 +75,20 @@ std::string http_server::start() {
     return "relay.http: cannot listen on " + o.http;
   thread_ = std::thread{[this] { server_->listen_after_bind(); }};
   return {};
+}
+
+void http_server::set_probe(std::function<bool()> probe) {
+  std::lock_guard<std::mutex> guard{probe_mutex_};
+  probe_ = std::move(probe);
+}
+
+bool http_server::probe_ok() {
+  std::function<bool()> probe;
+  {
+    std::lock_guard<std::mutex> guard{probe_mutex_};
+    probe = probe_;
+  }
+  return !probe || probe();
 }
 
 void http_server::stop() {

@@ -4,7 +4,9 @@
 #include "chatrelay/metrics.hpp"
 #include "chatrelay/options.hpp"
 
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -25,7 +27,16 @@ public:
 
   void stop();
 
+  /// Asks the relay's actors whether they answer: /readyz says not ready
+  /// while this returns false (a failed or stalled relay), whatever the
+  /// gauges say. May be set at any time; unset, only the gauges count.
+  void set_probe(std::function<bool()> probe);
+
 private:
+  bool probe_ok();
+
+  std::mutex probe_mutex_;
+  std::function<bool()> probe_;
   relay_options opts_;
   std::shared_ptr<relay_metrics> metrics_;
   std::unique_ptr<httplib::Server> server_;

@@ -9,8 +9,17 @@
 #include <caf/actor_system.hpp>
 #include <caf/io/middleman.hpp>
 
+#include <caf/exit_reason.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include <chrono>
 #include <csignal>
 #include <iostream>
+#include <thread>
+
+#include <signal.h>
+#include <unistd.h>
 
 using namespace chatrelay;
 
@@ -35,6 +44,44 @@ public:
 private:
   sigset_t set_;
 };
+
+/// Waits for a stop signal or for the relay to fail, whichever comes first.
+/// Returns the failure (none: a signal came).
+caf::error serve_until_stopped(caf::actor_system& sys,
+                               const relay_handles& relay,
+                               signal_waiter& signals) {
+  caf::scoped_actor self{sys};
+  // The relay's own actors (the published facade could be killed by a
+  // remote peer without the relay failing).
+  self->monitor(relay.registry);
+  self->monitor(relay.broker);
+  // A thread turns the signal into a message, so one receive waits for both.
+  auto me = caf::actor_cast<caf::actor>(self);
+  std::thread waiter{[me, &signals] {
+    auto sig = signals.wait();
+    caf::anon_send(me, sig);
+  }};
+  caf::error failure;
+  self->receive(
+      [&](int sig) {
+        CHATRELAY_LOG(info, "main", "signal " << sig << ": shutting down");
+      },
+      [&](const caf::down_msg& down) {
+        failure = down.reason ? down.reason : caf::exit_reason::unknown;
+        kill(getpid(), SIGTERM); // wakes the signal thread
+      });
+  waiter.join();
+  return failure;
+}
+
+/// Whether the relay's actors answer (the facade asks the registry).
+bool relay_answers(caf::actor_system& sys, const relay_actor& facade) {
+  caf::scoped_actor self{sys};
+  bool ok = false;
+  self->request(facade, std::chrono::seconds(1), status_atom::value)
+      .receive([&](relay_role) { ok = true; }, [](const caf::error&) {});
+  return ok;
+}
 
 } // namespace
 
@@ -69,28 +116,39 @@ int main(int argc, char** argv) {
   }
   caf::actor_system sys{cfg};
   auto relay = spawn_relay(sys, opts, metrics);
+  http.set_probe(
+      [&sys, facade = relay.facade] { return relay_answers(sys, facade); });
   if (cfg.remote.port != 0) {
-    // Remote observers and bots reach the registry through the middleman.
+    // Remote observers and bots reach the relay's public interface (only
+    // that: the facade) through the middleman.
     auto& r = cfg.remote;
     auto port =
-        sys.middleman().publish(relay.registry, r.port, r.host.c_str(), true);
+        sys.middleman().publish(relay.facade, r.port, r.host.c_str(), true);
     if (!port) {
-      std::cerr << "chat-relayd: cannot publish the registry on " << r.host
-                << ":" << r.port << " (relay.remote-host/remote-port): "
+      std::cerr << "chat-relayd: cannot publish the relay on " << r.host << ":"
+                << r.port << " (relay.remote-host/remote-port): "
                 << sys.render(port.error()) << "\n";
+      http.set_probe({});
       stop_relay(sys, relay);
       http.stop();
       return EXIT_FAILURE;
     }
     CHATRELAY_LOG(info, "main",
-                  "registry published on " << r.host << ":" << *port);
+                  "relay published on " << r.host << ":" << *port);
   }
   CHATRELAY_LOG(info, "main",
                 "chat-relayd " << opts.id << " serving; HTTP on " << opts.http);
-  auto sig = signals.wait();
-  CHATRELAY_LOG(info, "main", "signal " << sig << ": shutting down");
+  auto failure = serve_until_stopped(sys, relay, signals);
+  http.set_probe({});
+  if (failure) {
+    // The links already ended the other actors and closed the broker
+    // connection: unacked deliveries return to the broker, and a standby
+    // takes over within relay.failover. Exit so a supervisor restarts us.
+    CHATRELAY_LOG(error, "main",
+                  "the relay failed (" << sys.render(failure) << "): exiting");
+  }
   stop_relay(sys, relay);
   http.stop();
   CHATRELAY_LOG(info, "main", "stopped");
-  return EXIT_SUCCESS;
+  return failure ? EXIT_FAILURE : EXIT_SUCCESS;
 }

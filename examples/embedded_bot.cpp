@@ -64,7 +64,7 @@ std::string utc_now() {
 
 /// The bot: sees every chat event and answers "!time" in the same room.
 observer_actor::behavior_type bot(observer_actor::pointer self,
-                                  registry_actor registry, std::string name) {
+                                  relay_actor relay, std::string name) {
   return {
       [=](event_atom, const chat_event& ev) {
         // Its own answers come back as events too: they never say "!time".
@@ -73,7 +73,7 @@ observer_actor::behavior_type bot(observer_actor::pointer self,
         answer.room = ev.room;
         answer.sender = name;
         answer.text = "@" + ev.sender + " the time is " + utc_now();
-        self->send(registry, inject_atom::value, std::move(answer));
+        self->send(relay, inject_atom::value, std::move(answer));
       },
   };
 }
@@ -99,14 +99,14 @@ moderator_actor::behavior_type moderator(moderator_actor::pointer,
   };
 }
 
-/// Asks the registry for its role until it is active (or `timeout` passed).
-bool wait_active(caf::actor_system& sys, const registry_actor& registry,
+/// Asks the relay for its role until it is active (or `timeout` passed).
+bool wait_active(caf::actor_system& sys, const relay_actor& relay,
                  std::chrono::milliseconds timeout) {
   caf::scoped_actor self{sys};
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     auto role = relay_role::disconnected;
-    self->request(registry, std::chrono::seconds(1), status_atom::value)
+    self->request(relay, std::chrono::seconds(1), status_atom::value)
         .receive([&](relay_role r) { role = r; }, [](const caf::error&) {});
     if (role == relay_role::active) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -138,11 +138,11 @@ int main(int argc, char** argv) {
     std::cerr << "embedded_bot: " << e.what() << "\n";
     return EXIT_FAILURE;
   }
-  auto the_bot = sys.spawn(bot, relay.registry, cfg.bot_name);
+  auto the_bot = sys.spawn(bot, relay.facade, cfg.bot_name);
   auto the_moderator = sys.spawn(moderator, cfg.banned_words);
-  caf::anon_send(relay.registry, subscribe_atom::value, the_bot);
-  caf::anon_send(relay.registry, filter_atom::value, the_moderator);
-  if (wait_active(sys, relay.registry, std::chrono::seconds(10)))
+  caf::anon_send(relay.facade, subscribe_atom::value, the_bot);
+  caf::anon_send(relay.facade, filter_atom::value, the_moderator);
+  if (wait_active(sys, relay.facade, std::chrono::seconds(10)))
     std::cerr << "embedded_bot: relay active, bot " << cfg.bot_name
               << " listening" << std::endl;
   else

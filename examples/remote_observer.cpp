@@ -1,6 +1,6 @@
 // remote_observer: connects to a running chat-relayd that publishes its
-// registry (relay.remote-port), subscribes an observer and prints every chat
-// event as one line of JSON on stdout.
+// public interface (relay.remote-port), subscribes an observer and prints every
+// chat event as one line of JSON on stdout.
 //
 //   remote_observer --remote.host=127.0.0.1 --remote.port=4242
 //
@@ -37,8 +37,8 @@ struct config : caf::actor_system_config {
     add_message_types<caf::id_block::chatrelay>();
     load<caf::io::middleman>();
     caf::config_option_adder{custom_options_, "remote"}
-        .add(host, "host", "host of the daemon's published registry")
-        .add(port, "port", "port of the daemon's published registry");
+        .add(host, "host", "host of the daemon's published relay")
+        .add(port, "port", "port of the daemon's published relay");
     // Must match the daemon's: the versioned name of the typed interfaces.
     set("middleman.app-identifiers",
         std::vector<std::string>{chatrelay::app_identifier});
@@ -83,21 +83,19 @@ int main(int argc, char** argv) {
     return EXIT_FAILURE;
   }
   caf::actor_system sys{cfg};
-  auto registry =
-      sys.middleman().remote_actor<registry_actor>(cfg.host, cfg.port);
-  if (!registry) {
+  auto relay = sys.middleman().remote_actor<relay_actor>(cfg.host, cfg.port);
+  if (!relay) {
     std::cerr << "remote_observer: cannot reach the relay at " << cfg.host
-              << ":" << cfg.port << ": " << sys.render(registry.error())
-              << "\n";
+              << ":" << cfg.port << ": " << sys.render(relay.error()) << "\n";
     return EXIT_FAILURE;
   }
   caf::scoped_actor self{sys};
   auto observer = sys.spawn(printer);
-  self->monitor(*registry);
+  self->monitor(*relay);
   // Same sender, same receiver: the status reply comes after the subscribe.
-  self->send(*registry, subscribe_atom::value, observer);
+  self->send(*relay, subscribe_atom::value, observer);
   auto rc = EXIT_SUCCESS;
-  self->request(*registry, std::chrono::seconds(5), status_atom::value)
+  self->request(*relay, std::chrono::seconds(5), status_atom::value)
       .receive(
           [&](relay_role role) {
             std::cerr << "remote_observer: subscribed to " << cfg.host << ":"

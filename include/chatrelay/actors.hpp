@@ -22,9 +22,25 @@ using observer_actor = caf::typed_actor<caf::reacts_to<event_atom, chat_event>>;
 using moderator_actor =
     caf::typed_actor<caf::replies_to<filter_atom, chat_event>::with<bool>>;
 
+/// The RELAY interface: everything an embedder (in process or through the
+/// middleman) may ask of a running relay, and nothing else. spawn_relay
+/// returns it, the daemon publishes it (relay.remote-port).
+using relay_actor = caf::typed_actor<
+    // Observe every chat event.
+    caf::reacts_to<subscribe_atom, observer_actor>,
+    // Speak in a room (kind message; room, sender, text, cid used).
+    caf::reacts_to<inject_atom, chat_event>,
+    // Install the moderator (a null handle removes it).
+    caf::reacts_to<filter_atom, moderator_actor>,
+    // Who is online in a room.
+    caf::replies_to<presence_atom, std::string>::with<std::vector<std::string>>,
+    // This relay's role.
+    caf::replies_to<status_atom>::with<relay_role>>;
+
 /// The REGISTRY actor: login -> user actor, presence, rooms and history, the
 /// state shared with other relays, and the one place that stamps messages.
-using registry_actor = caf::typed_actor<
+/// Internal: only the facade (relay_actor) is handed out.
+using registry_actor = relay_actor::extend<
     // A delivery from the broker bridge (login, chat or relay events).
     caf::reacts_to<delivery_atom, delivery>,
     // The broker bridge's role changed; `generation` names the connection.
@@ -35,16 +51,8 @@ using registry_actor = caf::typed_actor<
     caf::reacts_to<stamp_atom, chat_request, uint64_t, uint64_t>,
     // A user actor's keep-alive ran out (login, session id).
     caf::reacts_to<expire_atom, std::string, uint64_t>,
-    // Embedding: observe every chat event.
-    caf::reacts_to<subscribe_atom, observer_actor>,
-    // Embedding: speak in a room (kind message; room, sender, text, cid used).
-    caf::reacts_to<inject_atom, chat_event>,
-    // Embedding: install the moderator (a null handle removes it).
-    caf::reacts_to<filter_atom, moderator_actor>,
-    // Embedding: who is online in a room.
-    caf::replies_to<presence_atom, std::string>::with<std::vector<std::string>>,
-    // This relay's role.
-    caf::replies_to<status_atom>::with<relay_role>>;
+    // Periodic: announce this relay to the others, forget silent ones.
+    caf::reacts_to<tick_atom>>;
 
 /// The USER actor: one per logged-in user on the active relay; owns the
 /// user's queue, keep-alive timer and rate limit.

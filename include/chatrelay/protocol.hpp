@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -68,6 +69,11 @@ parsed<login_queue_request> parse_login_queue(std::string_view body,
 
 parsed<chat_request> parse_chat(std::string_view body, const limits& lim);
 
+/// The value checks of a chat message (UTF-8, sizes, sender, room and
+/// recipient names): the one function for wire input and for `inject`.
+std::optional<error_info> check_chat(const chat_request& req,
+                                     const limits& lim);
+
 bool valid_utf8(std::string_view str);
 bool valid_login(std::string_view str);
 bool valid_room(std::string_view str);
@@ -94,7 +100,8 @@ std::string render_welcome(const welcome& w);
 /// Milliseconds since the epoch, as carried in "ts".
 int64_t now_ms();
 
-/// A fresh random session token (hex).
+/// A fresh session token: 128 bits from the kernel CSPRNG (getrandom(2)),
+/// as 32 lowercase hex characters.
 std::string make_token();
 
 } // namespace chatrelay::protocol

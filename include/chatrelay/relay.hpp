@@ -13,19 +13,28 @@ namespace chatrelay {
 
 /// Handles to a running relay.
 struct relay_handles {
-  registry_actor registry; ///< observe, inject, presence, status
-  broker_actor broker;     ///< the AMQP bridge
+  /// The relay's public interface (observe, inject, moderate, presence,
+  /// status): the one handle to use and to publish. Monitor it: it goes
+  /// down, with the failing actor's exit reason, when the relay fails.
+  relay_actor facade;
+  registry_actor registry; ///< internal
+  broker_actor broker;     ///< internal: the AMQP bridge
 };
 
-/// Spawns the broker bridge and the registry; the relay connects and serves
-/// at once. Requires the type ID block `caf::id_block::chatrelay` loaded
+/// Spawns the broker bridge, the registry and their facade; the relay
+/// connects and serves at once. Requires the type ID block
+/// `caf::id_block::chatrelay` loaded
 /// (`cfg.add_message_types<caf::id_block::chatrelay>()`).
+/// The registry and the bridge are linked: should either fail, both end
+/// (the broker connection closes, so another relay takes over), and the
+/// facade follows with the same exit reason: monitor it to learn of it.
 /// @returns the handles, or throws std::invalid_argument naming a bad option.
 relay_handles spawn_relay(caf::actor_system& sys, relay_options opts,
                           std::shared_ptr<relay_metrics> metrics = nullptr);
 
 /// Stops a relay: exits its actors and waits until they are gone (the AMQP
-/// thread is joined). Unacknowledged deliveries go back to the broker.
+/// thread is joined); returns at once for a relay that already failed.
+/// Unacknowledged deliveries go back to the broker.
 void stop_relay(caf::actor_system& sys, const relay_handles& relay);
 
 } // namespace chatrelay

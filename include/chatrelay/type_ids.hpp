@@ -26,6 +26,7 @@ CAF_ADD_TYPE_ID(chatrelay, (chatrelay::observer_actor))
 CAF_ADD_TYPE_ID(chatrelay, (chatrelay::registry_actor))
 CAF_ADD_TYPE_ID(chatrelay, (chatrelay::user_actor))
 CAF_ADD_TYPE_ID(chatrelay, (chatrelay::broker_actor))
+CAF_ADD_TYPE_ID(chatrelay, (chatrelay::relay_actor))
 CAF_END_TYPE_ID_BLOCK(chatrelay)
 
 namespace chatrelay {
@@ -34,6 +35,8 @@ namespace chatrelay {
 /// relay's actors over CAF's middleman. It names the version of the typed
 /// interfaces and of the type ID block above: bump it whenever either
 /// changes incompatibly, so that old and new peers refuse each other.
-constexpr const char* app_identifier = "chat-relay-v1";
+/// v2: the relay is reached through its facade (relay_actor), not the
+/// registry.
+constexpr const char* app_identifier = "chat-relay-v2";
 
 } // namespace chatrelay

@@ -5,6 +5,7 @@
 // mock broker), and spawn_relay/stop_relay on a real actor system.
 #include "chatrelay/relay.hpp"
 
+#include "actors/facade_actor.hpp"
 #include "actors/registry_actor.hpp"
 #include "chatrelay/logging.hpp"
 #include "mock_broker.hpp"
@@ -184,10 +185,93 @@ CAF_TEST(an injected message is stamped and published to its room) {
   CAF_CHECK_EQUAL(ev[0].id, 1u);
 }
 
-CAF_TEST(an injected message without a valid room goes to the default room) {
+CAF_TEST(an injected message without a room goes to the default room) {
   speak(say("", "bot", "to nowhere"));
+  CAF_CHECK_EQUAL(published("main").size(), 1u);
+  // Checked like a user's message: an invalid room name is refused.
   speak(say("bad room!", "bot", "to a bad name"));
-  CAF_CHECK_EQUAL(published("main").size(), 2u);
+  CAF_CHECK_EQUAL(published("main").size(), 1u);
+}
+
+CAF_TEST(the facade answers the public interface) {
+  auto relay = sys.spawn(facade, reg, broker);
+  sched.run();
+  login("alice");
+  self->send(relay, presence_atom::value, std::string{"main"});
+  sched.run();
+  self->receive(
+      [](std::vector<std::string>& xs) {
+        CAF_CHECK_EQUAL(xs, std::vector<std::string>{"alice"});
+      },
+      caf::after(0s) >> [] { CAF_FAIL("no presence reply"); });
+  self->send(relay, status_atom::value);
+  sched.run();
+  self->receive([](relay_role r) { CAF_CHECK_EQUAL(r, relay_role::active); },
+                caf::after(0s) >> [] { CAF_FAIL("no status reply"); });
+  caf::anon_send(relay, inject_atom::value, say("main", "bot", "via facade"));
+  sched.run();
+  auto msgs = published("main");
+  CAF_REQUIRE_EQUAL(msgs.size(), 1u);
+  CAF_CHECK_EQUAL(msgs[0]["message"], "via facade");
+}
+
+CAF_TEST(the facade ignores internal messages of the registry) {
+  auto relay = sys.spawn(facade, reg, broker);
+  sched.run();
+  auto token = login("alice");
+  auto batches = log->batches.size();
+  // What a remote peer could send through the published handle, typed or
+  // not: none of it reaches the registry.
+  auto untyped = caf::actor_cast<caf::actor>(relay);
+  chat_request forged{"mallory", "forged", "", "main", "", "c1"};
+  caf::anon_send(untyped, stamp_atom::value, forged, uint64_t{7}, uint64_t{1});
+  caf::anon_send(
+      untyped, delivery_atom::value,
+      delivery{
+          delivery_source::chat, 8, 1, false,
+          json{{"sender", "alice"}, {"message", "forged"}, {"token", token}}
+              .dump()});
+  caf::anon_send(untyped, expire_atom::value, std::string{"alice"},
+                 uint64_t{1});
+  caf::anon_send(untyped, role_atom::value, relay_role::standby, uint64_t{9});
+  caf::anon_send_exit(untyped, caf::exit_reason::user_shutdown);
+  sched.run();
+  CAF_CHECK_EQUAL(log->batches.size(), batches); // nothing stamped or acked
+  CAF_CHECK(published("main").empty());
+  CAF_CHECK_EQUAL(presence("main"), std::vector<std::string>{"alice"});
+  CAF_CHECK_EQUAL(status(), relay_role::active);
+  // The facade is still there and answers.
+  self->send(relay, status_atom::value);
+  sched.run();
+  self->receive([](relay_role r) { CAF_CHECK_EQUAL(r, relay_role::active); },
+                caf::after(0s) >> [] { CAF_FAIL("the facade is gone"); });
+}
+
+CAF_TEST(a killed facade leaves the relay running) {
+  // exit_reason::kill cannot be trapped: a remote peer could send it.
+  auto relay = sys.spawn(facade, reg, broker);
+  sched.run();
+  caf::anon_send_exit(relay, caf::exit_reason::kill);
+  sched.run();
+  CAF_CHECK_EQUAL(status(), relay_role::active);
+}
+
+CAF_TEST(the facade goes down when the registry fails) {
+  auto relay = sys.spawn(facade, reg, broker);
+  sched.run();
+  self->monitor(relay);
+  self->monitor(broker);
+  caf::anon_send_exit(reg, caf::exit_reason::kill);
+  sched.run();
+  size_t downs = 0;
+  for (int i = 0; i < 2; ++i)
+    self->receive(
+        [&](const caf::down_msg& down) {
+          ++downs;
+          CAF_CHECK_EQUAL(down.reason, caf::exit_reason::kill);
+        },
+        caf::after(0s) >> [] {});
+  CAF_CHECK_EQUAL(downs, 2u); // the facade and the broker bridge
 }
 
 CAF_TEST(an injected message bypasses the moderator) {
@@ -265,20 +349,51 @@ CAF_TEST(stop_relay ends a relay that never reached its broker) {
   opts.amqp_port = 1; // nothing listens there
   opts.log_level = "error";
   auto relay = spawn_relay(sys, opts);
+  CAF_REQUIRE(relay.facade);
   CAF_REQUIRE(relay.registry);
   CAF_REQUIRE(relay.broker);
   caf::scoped_actor self{sys};
-  self->request(relay.registry, 2s, status_atom::value)
+  self->request(relay.facade, 2s, status_atom::value)
       .receive(
           [](relay_role r) { CAF_CHECK_EQUAL(r, relay_role::disconnected); },
           [](const caf::error& err) { CAF_FAIL("no status: " << err); });
   auto start = std::chrono::steady_clock::now();
   stop_relay(sys, relay);
   CAF_CHECK(std::chrono::steady_clock::now() - start < 3s);
-  // Both actors are gone: a request fails at once.
-  self->request(relay.registry, 1s, status_atom::value)
+  // All actors are gone: a request fails at once.
+  self->request(relay.facade, 1s, status_atom::value)
       .receive([](relay_role) { CAF_FAIL("registry still answers"); },
                [](const caf::error&) {});
+  chatrelay::log::set_level("info");
+}
+
+// A relay whose registry fails ends as a whole, and its owner learns it
+// from the facade: the broker bridge ends too (its connection closes, so
+// another relay takes over).
+CAF_TEST(a failed registry ends the relay and its owner learns it) {
+  test::config cfg;
+  caf::actor_system sys{cfg};
+  relay_options opts;
+  opts.amqp_port = 1; // nothing listens there
+  opts.log_level = "error";
+  auto relay = spawn_relay(sys, opts);
+  CAF_REQUIRE(relay.facade);
+  caf::scoped_actor self{sys};
+  self->monitor(relay.facade);
+  self->monitor(relay.broker);
+  self->send_exit(relay.registry, caf::exit_reason::kill);
+  std::vector<caf::actor_addr> down;
+  for (int i = 0; i < 2; ++i)
+    self->receive(
+        [&](const caf::down_msg& msg) {
+          down.push_back(msg.source);
+          CAF_CHECK_EQUAL(msg.reason, caf::exit_reason::kill);
+        },
+        caf::after(5s) >> [] { CAF_FAIL("the relay did not end"); });
+  CAF_CHECK_EQUAL(down.size(), 2u);
+  auto start = std::chrono::steady_clock::now();
+  stop_relay(sys, relay); // returns at once: everything is gone
+  CAF_CHECK(std::chrono::steady_clock::now() - start < 1s);
   chatrelay::log::set_level("info");
 }
 

@@ -18,6 +18,9 @@ struct broker_log {
   std::vector<queue_binding> declared;
   std::vector<queue_binding> unbound;
   std::vector<std::string> deleted;
+  /// Queue operations in the order the broker got them ("declare Q",
+  /// "unbind Q").
+  std::vector<std::string> ops;
   bool declare_ok = true;
 
   /// Bodies published to `routing_key` on `exchange` ("" = default).
@@ -52,10 +55,14 @@ mock_broker(broker_actor::stateful_pointer<mock_broker_state> self,
   return {
       [=](publish_atom, publish_batch& b) { log->batches.push_back(b); },
       [=](declare_atom, queue_binding& b) {
+        log->ops.push_back("declare " + b.queue);
         log->declared.push_back(b);
         return log->declare_ok;
       },
-      [=](unbind_atom, queue_binding& b) { log->unbound.push_back(b); },
+      [=](unbind_atom, queue_binding& b) {
+        log->ops.push_back("unbind " + b.queue);
+        log->unbound.push_back(b);
+      },
       [=](delete_atom, std::string& q) { log->deleted.push_back(q); },
       [=](sink_atom, registry_actor) {},
       [=](done_atom, uint64_t, bool) {

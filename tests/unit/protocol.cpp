@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
+
 using namespace chatrelay;
 using namespace chatrelay::protocol;
 using json = nlohmann::json;
@@ -131,9 +133,30 @@ CAF_TEST(a delivered message keeps the seed fields) {
   CAF_CHECK_EQUAL(j["v"], version);
 }
 
-CAF_TEST(session tokens are random) {
-  auto a = make_token();
-  auto b = make_token();
-  CAF_CHECK_EQUAL(a.size(), 32u);
-  CAF_CHECK_NOT_EQUAL(a, b);
+CAF_TEST(session tokens are 128 random bits in hex and never repeat) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 10000; ++i) {
+    auto t = make_token();
+    CAF_REQUIRE_EQUAL(t.size(), 32u);
+    CAF_REQUIRE(t.find_first_not_of("0123456789abcdef") == std::string::npos);
+    seen.insert(t);
+  }
+  CAF_CHECK_EQUAL(seen.size(), 10000u);
+}
+
+CAF_TEST(inject and wire input share one check) {
+  chat_request ok{"bot", "hi", "", "main", "", ""};
+  CAF_CHECK(!check_chat(ok, lim()));
+  auto bad = [&](chat_request r) {
+    auto err = check_chat(r, lim());
+    return err ? err->code : std::string{"accepted"};
+  };
+  CAF_CHECK_EQUAL(bad({"bot", "a\xff", "", "main", "", ""}), "bad_utf8");
+  CAF_CHECK_EQUAL(bad({"b\xc3", "hi", "", "main", "", ""}), "bad_utf8");
+  CAF_CHECK_EQUAL(bad({"bot", "hi", "", "a b", "", ""}), "bad_room");
+  CAF_CHECK_EQUAL(bad({"<x>", "hi", "", "main", "", ""}), "bad_login");
+  CAF_CHECK_EQUAL(bad({"bot", std::string(101, 'x'), "", "main", "", ""}),
+                  "too_large");
+  CAF_CHECK_EQUAL(bad({"bot", "hi", "", "main", "", std::string(65, 'c')}),
+                  "bad_value");
 }

@@ -2,119 +2,13 @@
 
 #include "actors/registry_actor.hpp"
 
-#include "mock_broker.hpp"
-#include "test.hpp"
-
-#include <nlohmann/json.hpp>
+#include "registry_fixture.hpp"
 
 using namespace chatrelay;
+using namespace chatrelay::test;
 using namespace std::chrono_literals;
-using json = nlohmann::json;
 
-namespace {
-
-relay_options default_options() {
-  relay_options o;
-  o.id = "relay-under-test";
-  o.history_size = 3;
-  o.keepalive_timeout = 10s;
-  o.rate_limit = 1;
-  o.rate_burst = 100;
-  return o;
-}
-
-struct fixture : test_coordinator_fixture<test::config> {
-  std::shared_ptr<test::broker_log> log = std::make_shared<test::broker_log>();
-  std::shared_ptr<relay_metrics> metrics = std::make_shared<relay_metrics>();
-  broker_actor broker;
-  registry_actor reg;
-  uint64_t next_tag = 1;
-
-  explicit fixture(relay_options opts = default_options(),
-                   relay_role role = relay_role::active) {
-    broker = sys.spawn(test::mock_broker, log);
-    reg = sys.spawn(registry, opts, broker, metrics);
-    sched.run();
-    caf::anon_send(reg, role_atom::value, role, uint64_t{1});
-    sched.run();
-  }
-
-  ~fixture() {
-    caf::anon_send_exit(reg, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(broker, caf::exit_reason::user_shutdown);
-    sched.run();
-  }
-
-  uint64_t deliver(delivery_source src, const std::string& body) {
-    auto tag = next_tag++;
-    caf::anon_send(reg, delivery_atom::value,
-                   delivery{src, tag, 1, false, body});
-    sched.run();
-    return tag;
-  }
-
-  uint64_t chat(const json& body) {
-    return deliver(delivery_source::chat, body.dump());
-  }
-
-  /// Logs `login` in with queue "q.<login>"; returns the session token.
-  std::string login(const std::string& name, json extra = json::object()) {
-    extra["action"] = "login";
-    extra["login"] = name;
-    if (!extra.contains("queue")) extra["queue"] = "q." + name;
-    deliver(delivery_source::login, extra.dump());
-    auto msgs = in_queue(extra["queue"]);
-    for (auto i = msgs.rbegin(); i != msgs.rend(); ++i)
-      if ((*i)["type"] == "welcome") return (*i)["token"];
-    return {};
-  }
-
-  std::vector<json> parse_all(const std::vector<std::string>& bodies) {
-    std::vector<json> result;
-    for (auto& b : bodies)
-      result.push_back(json::parse(b));
-    return result;
-  }
-
-  /// Everything published straight to a user's queue.
-  std::vector<json> in_queue(const std::string& queue) {
-    return parse_all(log->bodies("", queue));
-  }
-
-  /// Everything published to a room's exchange, of one type.
-  std::vector<json> in_room(const std::string& room, const std::string& type) {
-    std::vector<json> result;
-    for (auto& j : parse_all(log->bodies("chat.room." + room)))
-      if (j["type"] == type) result.push_back(j);
-    return result;
-  }
-
-  std::vector<json> errors_in(const std::string& queue) {
-    std::vector<json> result;
-    for (auto& j : in_queue(queue))
-      if (j["type"] == "error") result.push_back(j);
-    return result;
-  }
-
-  bool acked(uint64_t tag) {
-    auto tags = log->acked();
-    return std::find(tags.begin(), tags.end(), tag) != tags.end();
-  }
-
-  std::vector<std::string> presence(const std::string& room) {
-    std::vector<std::string> result;
-    self->send(reg, presence_atom::value, room);
-    sched.run();
-    self->receive([&](std::vector<std::string>& xs) { result = xs; },
-                  caf::after(std::chrono::seconds(0)) >>
-                      [] { CAF_FAIL("no presence reply"); });
-    return result;
-  }
-};
-
-} // namespace
-
-CAF_TEST_FIXTURE_SCOPE(registry_tests, fixture)
+CAF_TEST_FIXTURE_SCOPE(registry_tests, registry_fixture)
 
 CAF_TEST(login declares the queue then welcomes the user and announces it) {
   auto token = login("alice");
@@ -174,7 +68,7 @@ CAF_TEST(a chat without the session token is refused with an error) {
 CAF_TEST(a wrong token is refused even when tokens are optional) {
   auto opts = default_options();
   opts.require_token = false;
-  fixture f{opts};
+  registry_fixture f{opts};
   f.login("alice");
   f.chat({{"sender", "alice"}, {"message", "seed style"}});
   f.chat({{"sender", "alice"}, {"message", "forged"}, {"token", "nope"}});
@@ -239,7 +133,7 @@ CAF_TEST(a second login replaces the first session) {
 CAF_TEST(the reject policy refuses a second login) {
   auto opts = default_options();
   opts.duplicate_login = "reject";
-  fixture f{opts};
+  registry_fixture f{opts};
   f.login("alice");
   auto token2 = f.login("alice", {{"queue", "q.other"}});
   CAF_CHECK(token2.empty());
@@ -251,7 +145,7 @@ CAF_TEST(the reject policy refuses a second login) {
 CAF_TEST(the allow policy keeps several sessions as one presence) {
   auto opts = default_options();
   opts.duplicate_login = "allow";
-  fixture f{opts};
+  registry_fixture f{opts};
   auto tab1 = f.login("alice");
   auto tab2 = f.login("alice", {{"queue", "q.alice.tab2"}});
   CAF_REQUIRE(!tab2.empty());
@@ -321,7 +215,7 @@ CAF_TEST(a silent user is logged out after the keep - alive timeout) {
 CAF_TEST(a user over the rate limit gets an error per refused message) {
   auto opts = default_options();
   opts.rate_burst = 2;
-  fixture f{opts};
+  registry_fixture f{opts};
   auto login = [&](auto name) { return f.login(name); };
   auto chat = [&](const json& body) { return f.chat(body); };
   auto in_room = [&](auto room, auto type) { return f.in_room(room, type); };
@@ -362,7 +256,7 @@ CAF_TEST(a resent client id is stamped once and published again as it was) {
 }
 
 CAF_TEST(the welcome carries at most history - size messages) {
-  fixture f;
+  registry_fixture f;
   auto token = f.login("alice");
   for (int i = 1; i <= 5; ++i)
     f.chat({{"sender", "alice"},
@@ -378,7 +272,7 @@ CAF_TEST(the welcome carries at most history - size messages) {
 }
 
 CAF_TEST(resume replays what was missed and says whether it could) {
-  fixture f;
+  registry_fixture f;
   auto token = f.login("alice");
   for (int i = 1; i <= 5; ++i)
     f.chat({{"sender", "alice"},
@@ -432,7 +326,7 @@ CAF_TEST(chat to a room the sender is not in is refused) {
 }
 
 CAF_TEST(a standby mirrors logins and takes over their queues) {
-  fixture f{default_options(), relay_role::standby};
+  registry_fixture f{default_options(), relay_role::standby};
   json ev{{"event", "login"},   {"origin", "other"}, {"login", "alice"},
           {"queue", "q.alice"}, {"token", "t0k"},    {"rooms", {"main"}}};
   f.deliver(delivery_source::events, ev.dump());
@@ -460,7 +354,7 @@ CAF_TEST(a new active relay hands its state to every standby) {
   CAF_REQUIRE(snap != events.rend());
   CAF_CHECK_EQUAL((*snap)["for"], "*");
   // A standby that missed everything adopts it.
-  fixture standby{default_options(), relay_role::standby};
+  registry_fixture standby{default_options(), relay_role::standby};
   (*snap)["origin"] = "other";
   standby.deliver(delivery_source::events, snap->dump());
   CAF_CHECK_EQUAL(standby.presence("main"), std::vector<std::string>{"alice"});

@@ -2,7 +2,7 @@
 //  - embedded_bot: the relay inside another program's actor system; its bot
 //    answers "!time", its moderator drops banned words before broadcast.
 //  - remote_observer: a separate CAF process subscribed to a daemon's
-//    published registry (relay.remote-port) prints what a STOMP client sends.
+//    published relay facade (relay.remote-port) prints what a STOMP client sends.
 // The examples are looked up next to RELAY_BIN (<build>/examples/), or in
 // EXAMPLES_DIR.
 import { describe, test, before, after } from 'node:test';
@@ -162,7 +162,7 @@ describe('remote_observer: a daemon published over the middleman', () => {
   after(async () => { try { await stomp?.deactivate(); } catch { /* */ } });
 
   test('the daemon logs the published port on loopback', async () => {
-    assert.match(relay.log(), new RegExp(`registry published on 127\\.0\\.0\\.1:${port}`));
+    assert.match(relay.log(), new RegExp(`relay published on 127\\.0\\.0\\.1:${port}`));
   });
 
   test('a second daemon on the same remote port refuses to start', async () => {
@@ -170,7 +170,7 @@ describe('remote_observer: a daemon published over the middleman', () => {
     const exit = await Promise.race([other.exitPromise, sleep(10000).then(() => null)]);
     assert.ok(exit, 'the second daemon is still running');
     assert.notEqual(exit.code, 0);
-    assert.match(other.log(), /cannot publish the registry on 127\.0\.0\.1:\d+/);
+    assert.match(other.log(), /cannot publish the relay on 127\.0\.0\.1:\d+/);
   });
 
   test('a peer with another app identifier is refused', async () => {
