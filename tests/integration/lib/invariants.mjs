@@ -8,8 +8,10 @@
 // or "re-stamped" with a new, higher id and the same cid (docs/protocol.md, "Message ids"). The
 // client drops either by (sender, cid), so copies are counted, not failures; what fails is what a
 // client would keep or confuse: a missing message, a kept message whose id is not above the
-// previous one of its room, one message kept with different ids by different users, and one id
-// carried by two different messages (copies included: a client also drops by (room, id)).
+// previous one of its room, one message kept in different rooms by different users, and one id
+// carried by two different messages (copies included: a client also drops by (room, id)). A user
+// who never got a message's first copy keeps the re-stamped one, whose id differs from what the
+// others kept: counted (divergent), like the copies.
 import { sleep } from './relay.mjs';
 
 /** The client's de-duplication key. */
@@ -66,11 +68,11 @@ export function checkExactlyOnce({ users, isOurs, confirmed, sent = confirmed, r
   const lines = [];
   const idOf = new Map(); // key -> {id, scope, user}: the stamp the first user saw, for cross-user checks
   const keyOfId = new Map(); // scope#id -> key: one id, one message
-  const stats = { deliveries: 0, duplicates: 0, restamped: 0, missing: 0, outOfOrder: 0, unknown: 0, conflicts: 0 };
+  const stats = { deliveries: 0, duplicates: 0, restamped: 0, divergent: 0, missing: 0, outOfOrder: 0, unknown: 0, conflicts: 0 };
   for (const u of users) {
     const first = new Map(); // key -> event (first copy)
     const perScope = new Map(); // scope -> [ids of first copies, as received]
-    let dups = 0, restamped = 0, unknown = 0, outOfOrder = 0;
+    let dups = 0, restamped = 0, unknown = 0, outOfOrder = 0, divergent = 0;
     const samples = { order: [], unknown: [] };
     const evs = u.events.filter(isOurs);
     for (const e of evs) {
@@ -96,18 +98,20 @@ export function checkExactlyOnce({ users, isOurs, confirmed, sent = confirmed, r
       const prev = ids.at(-1);
       if (prev !== undefined && !(e.id > prev)) { outOfOrder++; samples.order.push(`${scope} id ${e.id} (${showKey(k)}) after ${prev}`); }
       ids.push(e.id);
-      // one stamp per message for every user, one message per stamp
+      // One scope per message for every user, one message per stamp. A user may keep a message by
+      // another id than a second user only when its first copy never reached that user and the
+      // re-stamped one did (protocol.md, "Message ids"): counted, as the re-stamps are.
       const other = idOf.get(k);
       if (!other) idOf.set(k, { id: e.id, scope, user: u.name });
-      else if (other.id !== e.id || other.scope !== scope) {
+      else if (other.scope !== scope) {
         stats.conflicts++;
-        failures.push(`${showKey(k)}: ${other.user} got id ${other.id} (${other.scope}), ${u.name} got id ${e.id} (${scope})`);
-      }
+        failures.push(`${showKey(k)}: ${other.user} got it in ${other.scope}, ${u.name} in ${scope}`);
+      } else if (other.id !== e.id) divergent++;
     }
     const missing = [...confirmedSet].filter((k) => recipients(u, k) && !first.has(k));
     lines.push(`${u.name}: ${first.size} distinct of ${confirmedSet.size} confirmed, ${evs.length} deliveries, ` +
       `${dups} copies dropped by (sender, cid) (${restamped} of them re-stamped with a new id), ${missing.length} missing, ` +
-      `${outOfOrder} out of order, ${unknown} never sent`);
+      `${outOfOrder} out of order, ${unknown} never sent, ${divergent} kept by a re-stamped id another user did not keep`);
     if (missing.length) failures.push(`${u.name} is missing ${missing.length} confirmed messages: ${missing.slice(0, 5).map(showKey).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
     if (outOfOrder) failures.push(`${u.name}: ${outOfOrder} messages out of order: ${samples.order.slice(0, 3).join('; ')}`);
     if (unknown) failures.push(`${u.name}: ${unknown} messages nobody sent: ${samples.unknown.slice(0, 3).join(', ')}`);
@@ -115,6 +119,7 @@ export function checkExactlyOnce({ users, isOurs, confirmed, sent = confirmed, r
       deliveries: stats.deliveries + evs.length,
       duplicates: stats.duplicates + dups,
       restamped: stats.restamped + restamped,
+      divergent: stats.divergent + divergent,
       missing: stats.missing + missing.length,
       outOfOrder: stats.outOfOrder + outOfOrder,
       unknown: stats.unknown + unknown,
