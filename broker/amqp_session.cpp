@@ -137,7 +137,15 @@ private:
 public:
   /// Serves until stop or failure (then throws connection_lost).
   void serve() {
-    auto next_attempt = clock_type::now();
+    // A relay's first connection knows no sessions yet: it waits one
+    // failover period before competing for the consumers, so the active
+    // relay's snapshot (its hello asked for one) can reach it, and a
+    // caught-up standby wins a takeover in that window instead of this
+    // empty replica (whose snapshot would then wipe the standbys' state).
+    // Later connections keep their state and compete at once.
+    auto next_attempt =
+        clock_type::now() +
+        (generation_ == 1 ? s_.opts_.failover : clock_type::duration::zero());
     while (!s_.stopping_) {
       if (!chat_held_ && clock_type::now() >= next_attempt) {
         try_acquire();

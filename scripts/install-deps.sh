@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config                # toolchain
+  build-essential cmake pkg-config ccache         # toolchain (ccache: repeated builds of test.sh)
   libcaf-dev librabbitmq-dev nlohmann-json3-dev   # the daemon's libraries
   prometheus-cpp-dev libcpp-httplib-dev
   libsystemd-dev                                   # sd_notify: Type=notify readiness (optional at build time)

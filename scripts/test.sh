@@ -153,6 +153,12 @@ stage_broker() {
   node scripts/check-broker-permissions.mjs
 }
 
+# ccache (installed by install-deps.sh) serves the builds of one run that compile the same sources
+# alike (build, build-deb, the install test) and every later run on the same machine.
+if command -v ccache >/dev/null 2>&1; then
+  export CMAKE_CXX_COMPILER_LAUNCHER=ccache CMAKE_C_COMPILER_LAUNCHER=ccache CCACHE_BASEDIR="$ROOT"
+fi
+
 cmake_build() {   # cmake_build DIR [cmake args...]; TARGETS="..." builds only those
   local dir="$1" targets=()
   shift
