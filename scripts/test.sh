@@ -33,9 +33,8 @@ JOBS=2   # the machine has 2 cores
 STAGES=(broker build asan tsan install integration integration-asan integration-tsan web web-e2e fuzz)
 STAGE_GROUPS=(sanitizers integration web)
 # The integration-tsan subset: the daemon's threads (AMQP thread, scheduler, HTTP server, the
-# middleman and the embedding examples) under TSan, in about 2 minutes. multi-relay is left out
-# until the failover defect F6 (docs/hardening.md) is fixed: the slower TSan daemon hits it.
-TSAN_SUITES="${TSAN_SUITES:-seed-protocol features restart embedding}"
+# middleman and the embedding examples, several relays failing over) under TSan, in about 3 minutes.
+TSAN_SUITES="${TSAN_SUITES:-seed-protocol features restart multi-relay embedding}"
 
 # An unknown name in ONLY would run nothing and pass: refuse it before doing anything.
 check_only() {
