@@ -1,55 +1,26 @@
 // End-to-end: real broker (AMQP_URL, WS_URL), real chat-relayd (RELAY_BIN), Chromium via playwright-core.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   ARTIFACTS,
   closeWebStompConnections,
   countMessages,
   deleteQueue,
   dmEntry,
-  ensureBuilt,
-  launchBrowser,
   login,
-  openPage,
   roomEntry,
   send,
   sleep,
-  startRelay,
   uniq,
+  useBrowser,
   userQueues,
   waitForMessage,
   waitForUsers,
 } from './lib/harness.mjs';
 
 describe('chat web client against chat-relayd', { timeout: 240000 }, () => {
-  let relay;
-  let browser;
-  const contexts = [];
-
-  async function open() {
-    const p = await openPage(browser, relay.url);
-    contexts.push(p.context);
-    return p;
-  }
-
-  async function closeAll() {
-    while (contexts.length) await contexts.pop().close().catch(() => undefined);
-  }
-
-  before(async () => {
-    ensureBuilt();
-    mkdirSync(ARTIFACTS, { recursive: true });
-    relay = await startRelay();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await closeAll();
-    await browser?.close().catch(() => undefined);
-    await relay?.stop();
-  });
+  const { open, closeAll } = useBrowser();
 
   test('two users: messages exactly once, presence, leave on logout', { timeout: 90000 }, async (t) => {
     t.after(closeAll);

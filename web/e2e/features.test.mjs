@@ -3,23 +3,19 @@
 // outage, the dark theme at 360 px with the keyboard. Real broker, real chat-relayd, headless Chromium.
 // Screenshots of the main screens go to e2e/artifacts/ (copies of some are in docs/screenshots/).
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   ARTIFACTS,
   countMessages,
   dmEntry,
-  ensureBuilt,
   joinRoom,
-  launchBrowser,
   login,
-  openPage,
   roomEntry,
   send,
   sleep,
-  startRelay,
   uniq,
+  useBrowser,
   waitForMessage,
   waitForUsers,
   wsSwitch,
@@ -29,32 +25,7 @@ const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, name) });
 const unreadOf = (entry) => entry.locator('[data-testid="unread"]');
 
 describe('chat web client: the features of a chat kept open all day', { timeout: 150000 }, () => {
-  let relay;
-  let browser;
-  const contexts = [];
-
-  async function open(opts) {
-    const p = await openPage(browser, relay.url, opts);
-    contexts.push(p.context);
-    return p;
-  }
-
-  async function closeAll() {
-    while (contexts.length) await contexts.pop().close().catch(() => undefined);
-  }
-
-  before(async () => {
-    ensureBuilt();
-    mkdirSync(ARTIFACTS, { recursive: true });
-    relay = await startRelay();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await closeAll();
-    await browser?.close().catch(() => undefined);
-    await relay?.stop();
-  });
+  const { open, closeAll } = useBrowser();
 
   test('rooms and direct conversations: join, unread counts, title, notification, links, grouping, leave', { timeout: 60000 }, async (t) => {
     t.after(closeAll);

@@ -1,10 +1,11 @@
 // e2e helpers: start chat-relayd against a running broker, drive Chromium with playwright-core.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -359,4 +360,37 @@ export async function joinRoom(page, room) {
   await page.getByTestId('join-button').click();
   await page.locator('[data-testid="conv-title"]', { hasText: `#${room}` }).waitFor();
   await roomEntry(page, room).locator('[data-testid="room-button"]:not([disabled])').waitFor({ state: 'attached' }); // a drawer closes
+}
+
+/**
+ * A browser suite's plumbing, for use inside `describe`: the bundle built, one relay and one
+ * Chromium for the suite; `open(opts)` gives a fresh page, whose context `closeAll` (register it
+ * with `t.after` in each test) closes.
+ */
+export function useBrowser() {
+  let relay;
+  let browser;
+  const contexts = [];
+  const suite = {
+    async open(opts) {
+      const p = await openPage(browser, relay.url, opts);
+      contexts.push(p.context);
+      return p;
+    },
+    async closeAll() {
+      while (contexts.length) await contexts.pop().close().catch(() => undefined);
+    },
+  };
+  before(async () => {
+    ensureBuilt();
+    mkdirSync(ARTIFACTS, { recursive: true });
+    relay = await startRelay();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await suite.closeAll();
+    await browser?.close().catch(() => undefined);
+    await relay?.stop();
+  });
+  return suite;
 }
