@@ -111,7 +111,7 @@ void service_notifier::update(const relay_metrics& metrics) {
   bool active = metrics.active.Value() > 0;
   std::string status = !connected ? "disconnected from the broker"
                        : active   ? "active: consuming chat and login"
-                                  : "standby: another relay is active";
+                                  : "standby: ready to take over";
   if (status == status_) return;
   status_ = status;
   std::string state = "STATUS=" + status;

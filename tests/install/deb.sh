@@ -152,7 +152,11 @@ done
 curl -fsS "$url/readyz" | grep -q '"ready":true' || fail "/readyz is not ready within 30 s"
 echo "ok  /readyz: $(curl -fsS "$url/readyz")"
 for _ in $(seq 1 20); do grep -q 'READY=1' "$WORK/notify.log" 2>/dev/null && break; sleep 0.1; done
-grep -q 'READY=1.*STATUS=active' "$WORK/notify.log" || fail "no READY=1 with STATUS=active on the notify socket"
+grep -q 'READY=1.*STATUS=' "$WORK/notify.log" || fail "no READY=1 with a STATUS= on the notify socket"
+# Ready once connected (as standby: a relay's first connection waits relay.failover before it
+# competes for the consumers); alone on the broker it then becomes active and says so.
+for _ in $(seq 1 100); do grep -q 'STATUS=active' "$WORK/notify.log" 2>/dev/null && break; sleep 0.1; done
+grep -q 'STATUS=active' "$WORK/notify.log" || fail "no STATUS=active on the notify socket within 10 s"
 echo "ok  sd_notify: $(head -n 1 "$WORK/notify.log")"
 curl -fsS "$url/" | grep -qi '<div id="root"' || fail "GET / is not the web client"
 echo "ok  GET / serves the installed web client"
