@@ -158,6 +158,10 @@ describe('remote_observer: a daemon published over the middleman', () => {
   before(async () => {
     port = await freePort();
     relay = await ctx.start('embedding-remote', { 'remote-port': port, 'require-token': false });
+    // Ready comes as standby (a first connection waits relay.failover); the observer tests want
+    // the relay active, as it is once alone on the broker.
+    const deadline = Date.now() + 15000;
+    while (!(await relay.isActive()) && Date.now() < deadline) await sleep(100);
   });
   after(async () => { try { await stomp?.deactivate(); } catch { /* */ } });
 
