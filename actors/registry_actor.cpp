@@ -591,8 +591,20 @@ void registry_state::login(protocol::login_request& req, const delivery& d) {
       auto ack_old = acking_login(old);
       publish(std::move(ack_old));
     }
-    if (old.actor)
-      self->send(old.actor, logout_atom::value, queue != req.queue);
+    if (old.actor) {
+      // A replaced client is alive and must read its duplicate_login before
+      // its queue goes: deleting it at once raced the error (publish and
+      // delete run on different channels), and the client, seeing its queue
+      // gone, logged in again and replaced the new session in turn.
+      self->send(old.actor, logout_atom::value, false);
+      if (queue != req.queue) {
+        // Nothing of the rooms reaches it meanwhile.
+        self->send(broker, unbind_atom::value,
+                   queue_binding{queue, exchanges_of(old)});
+        self->delayed_send(self, defaults::chat::replaced_queue_grace,
+                           delete_atom::value, queue);
+      }
+    }
     remove_session(queue);
     metrics->logouts.Increment();
   }
@@ -1188,6 +1200,10 @@ registry(registry_actor::stateful_pointer<registry_state> self,
       [=](stamp_atom, chat_request& req, uint64_t tag, uint64_t gen) {
         self->state.guarded("chat message",
                             [&] { self->state.on_stamp(req, tag, gen); });
+      },
+      [=](delete_atom, const std::string& queue) {
+        if (self->state.sessions.count(queue) == 0)
+          self->send(self->state.broker, delete_atom::value, queue);
       },
       [=](expire_atom, const std::string& login, uint64_t session) {
         self->state.guarded("keep-alive",

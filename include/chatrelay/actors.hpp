@@ -51,6 +51,9 @@ using registry_actor = relay_actor::extend<
     caf::reacts_to<stamp_atom, chat_request, uint64_t, uint64_t>,
     // A user actor's keep-alive ran out (login, session id).
     caf::reacts_to<expire_atom, std::string, uint64_t>,
+    // The grace of a replaced session's queue is over: delete it unless a
+    // session uses it again.
+    caf::reacts_to<delete_atom, std::string>,
     // Periodic: announce this relay to the others, forget silent ones.
     caf::reacts_to<tick_atom>>;
 

@@ -45,6 +45,9 @@ constexpr const char* user_queue_type = "classic";
 
 namespace chat {
 constexpr const char* default_room = "main";
+/// A session replaced by a login elsewhere keeps its queue this long, so its
+/// client reads the `duplicate_login` error (and stops) before the queue goes.
+constexpr auto replaced_queue_grace = 2s;
 constexpr size_t history_size = 100;
 /// Presence is broadcast in rooms up to this size: every join/leave costs one
 /// delivery per member, so larger rooms would grow quadratically.

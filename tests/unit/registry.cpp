@@ -126,11 +126,24 @@ CAF_TEST(a second login replaces the first session) {
   auto token2 = login("alice", {{"queue", "q.alice2"}});
   CAF_CHECK_EQUAL(token2.size(), 32u);
   CAF_CHECK_EQUAL(json(errors_in("q.alice").at(0)["code"]), "duplicate_login");
+  // The old client reads why before its queue goes (after a grace period).
+  CAF_CHECK(log->deleted.empty());
+  sched.advance_time(defaults::chat::replaced_queue_grace);
+  sched.run();
   CAF_CHECK_EQUAL(log->deleted, std::vector<std::string>{"q.alice"});
   // Presence continues: no leave, one join.
   CAF_CHECK(in_room("main", "leave").empty());
   CAF_CHECK_EQUAL(in_room("main", "join").size(), 1u);
   CAF_CHECK_EQUAL(presence("main"), std::vector<std::string>{"alice"});
+}
+
+CAF_TEST(a replaced queue that is used again within its grace is kept) {
+  login("alice");
+  login("alice", {{"queue", "q.alice2"}});
+  login("alice"); // back on q.alice: replaces q.alice2 in turn
+  sched.advance_time(defaults::chat::replaced_queue_grace);
+  sched.run();
+  CAF_CHECK_EQUAL(log->deleted, std::vector<std::string>{"q.alice2"});
 }
 
 CAF_TEST(the reject policy refuses a second login) {
