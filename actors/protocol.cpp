@@ -1,5 +1,7 @@
 #include "chatrelay/internal/protocol.hpp"
 
+#include "chatrelay/json.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -389,31 +391,7 @@ std::optional<error_info> check_chat(const chat_request& req,
 }
 
 std::string render_event(const chat_event& ev) {
-  json j{{"v", version}, {"type", to_string(ev.kind)}};
-  switch (ev.kind) {
-  case event_kind::message:
-  case event_kind::direct:
-    j["id"] = ev.id;
-    j["ts"] = ev.ts;
-    if (ev.kind == event_kind::message)
-      j["room"] = ev.room;
-    else
-      j["to"] = ev.to;
-    j["sender"] = ev.sender;
-    j["message"] = ev.text;
-    if (!ev.cid.empty()) j["cid"] = ev.cid;
-    break;
-  case event_kind::join:
-    j["room"] = ev.room;
-    j["login"] = ev.sender;
-    break;
-  case event_kind::leave:
-    j["room"] = ev.room;
-    j["login"] = ev.sender;
-    j["reason"] = ev.text;
-    break;
-  }
-  return j.dump();
+  return json(ev).dump(); // the codec (chatrelay/json.hpp)
 }
 
 std::string render_batch(std::string_view room,
@@ -451,7 +429,7 @@ std::string render_welcome(const welcome& w) {
   for (auto& [room, events] : w.history) {
     auto& arr = history[room] = json::array();
     for (auto& ev : events)
-      arr.push_back(json::parse(render_event(ev)));
+      arr.push_back(ev);
   }
   json j{{"v", version},       {"type", "welcome"},  {"login", w.login},
          {"token", w.token},   {"rooms", w.rooms},   {"users", w.users},

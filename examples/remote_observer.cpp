@@ -6,6 +6,7 @@
 //
 // Exits 0 on SIGINT/SIGTERM, 1 when it cannot connect or the relay goes away.
 #include <chatrelay/actors.hpp>
+#include <chatrelay/json.hpp>
 #include <chatrelay/relay.hpp>
 #include <chatrelay/type_ids.hpp>
 
@@ -50,15 +51,8 @@ struct config : caf::actor_system_config {
 observer_actor::behavior_type printer(observer_actor::pointer) {
   return {
       [](event_atom, const chat_event& ev) {
-        nlohmann::ordered_json j{{"type", to_string(ev.kind)},
-                                 {"id", ev.id},
-                                 {"ts", ev.ts},
-                                 {"room", ev.room},
-                                 {"sender", ev.sender},
-                                 {"to", ev.to},
-                                 {"text", ev.text},
-                                 {"cid", ev.cid}};
-        std::cout << j.dump() << std::endl;
+        // The relay's own codec: the shape users get (docs/protocol.md).
+        std::cout << nlohmann::json(ev).dump() << std::endl;
       },
   };
 }
