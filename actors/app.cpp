@@ -1,5 +1,6 @@
 #include "chatrelay/app.hpp"
 
+#include "chatrelay/relay.hpp"
 #include "chatrelay/type_ids.hpp"
 
 #include <caf/after.hpp>
@@ -53,7 +54,7 @@ bool on_command_line(const std::string& option,
 
 program_config::program_config(std::string program)
     : program_(std::move(program)) {
-  add_message_types<caf::id_block::chatrelay>();
+  chatrelay::add_message_types(*this);
   actor_system_config::load<caf::io::middleman>();
   // Peers must speak the same typed interfaces; a file or flag may still
   // override this.

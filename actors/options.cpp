@@ -1,7 +1,7 @@
 #include "chatrelay/options.hpp"
 
 #include "chatrelay/config.hpp"
-#include "chatrelay/protocol.hpp"
+#include "chatrelay/internal/protocol.hpp"
 
 #include <unistd.h>
 

@@ -3,9 +3,9 @@
 #include "app/config.hpp"
 #include "app/http_server.hpp"
 #include "app/service.hpp"
-#include "chatrelay/logging.hpp"
+#include "chatrelay/internal/logging.hpp"
+#include "chatrelay/internal/type_ids.hpp"
 #include "chatrelay/relay.hpp"
-#include "chatrelay/type_ids.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/io/middleman.hpp>
@@ -33,11 +33,8 @@ caf::error serve_until_stopped(caf::actor_system& sys,
   app::service_notifier service;
   // The relay's own actors (the published facade could be killed by a
   // remote peer without the relay failing).
-  auto failure =
-      signals.wait_or_down(sys,
-                           {caf::actor_cast<caf::actor>(relay.registry),
-                            caf::actor_cast<caf::actor>(relay.broker)},
-                           [&] { service.update(metrics); });
+  auto failure = signals.wait_or_down(sys, {relay.registry, relay.broker},
+                                      [&] { service.update(metrics); });
   if (!failure) CHATRELAY_LOG(info, "main", "stop signal: shutting down");
   service.stopping();
   return failure;
@@ -46,7 +43,7 @@ caf::error serve_until_stopped(caf::actor_system& sys,
 /// Test hook (the reliability suite): CHATRELAY_TEST_FAIL_REGISTRY_MS=N ends
 /// the registry N ms after the start as an exception would, to show that the
 /// daemon then drops its broker connection and exits 1.
-void arm_failure_hook(const registry_actor& registry) {
+void arm_failure_hook(const caf::actor& registry) {
   auto* ms = std::getenv("CHATRELAY_TEST_FAIL_REGISTRY_MS");
   if (!ms || !*ms) return;
   auto delay = std::chrono::milliseconds{std::atoll(ms)};

@@ -1,6 +1,6 @@
 #include "app/service.hpp"
 
-#include "chatrelay/logging.hpp"
+#include "chatrelay/internal/logging.hpp"
 
 #include <caf/config.hpp>
 
