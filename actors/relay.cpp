@@ -28,7 +28,6 @@ relay_handles spawn_relay(caf::actor_system& sys, relay_options opts,
                           std::shared_ptr<relay_metrics> metrics) {
   assign_default_id(opts);
   if (auto err = validate(opts); !err.empty()) throw std::invalid_argument(err);
-  log::set_level(opts.log_level);
   if (!metrics) metrics = std::make_shared<relay_metrics>();
   relay_handles h;
   auto bridge = sys.spawn<caf::detached>(broker::broker, opts, metrics);
