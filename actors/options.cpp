@@ -57,6 +57,8 @@ std::string validate(const relay_options& o) {
   if (o.queue_expiry < 1s) return bad("queue-expiry", "must be at least 1s");
   if (o.user_queue_type != "classic" && o.user_queue_type != "quorum")
     return bad("user-queue-type", "must be \"classic\" or \"quorum\"");
+  if (o.deliveries != "persistent" && o.deliveries != "transient")
+    return bad("deliveries", "must be \"persistent\" or \"transient\"");
   if (!protocol::valid_room(o.default_room))
     return bad("default-room", "must match [A-Za-z0-9_-]{1,32}");
   if (o.presence_limit > 100000)

@@ -85,6 +85,7 @@ private:
   std::shared_ptr<relay_metrics> metrics_;
   session_callbacks callbacks_;
   size_t max_commands_;
+  bool transient_; ///< relay.deliveries = "transient"
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> finished_{false};

@@ -39,6 +39,8 @@ inline caf::config_option_adder& add_options(caf::config_option_adder& adder,
            "unused user queues expire after this (x-expires)")
       .add(o.user_queue_type, "user-queue-type",
            "type of the user queues: \"classic\" or \"quorum\"")
+      .add(o.deliveries, "deliveries",
+           "messages to users: \"persistent\" or \"transient\"")
       .add(o.default_room, "default-room", "room of clients that name none")
       .add(o.history_size, "history-size",
            "messages kept per room for welcome and resume (0 = off)")

@@ -34,6 +34,7 @@ CAF_TEST(a bad value names its option) {
   check([](relay_options& o) { o.confirm_timeout = 1ms; }, "confirm-timeout");
   check([](relay_options& o) { o.user_queue_type = "stream"; },
         "user-queue-type");
+  check([](relay_options& o) { o.deliveries = "sometimes"; }, "deliveries");
 }
 
 CAF_TEST(broker addresses come from the list before host and port) {
