@@ -4,8 +4,8 @@
 #include "actors/registry_actor.hpp"
 #include "broker/amqp_session.hpp"
 #include "broker/broker_actor.hpp"
-#include "chatrelay/logging.hpp"
-#include "chatrelay/type_ids.hpp"
+#include "chatrelay/internal/logging.hpp"
+#include "chatrelay/internal/type_ids.hpp"
 
 #include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
@@ -15,6 +15,15 @@
 
 namespace chatrelay {
 
+static_assert(
+    caf::id_block::chatrelay_internal::end <= first_free_type_id,
+    "the relay's type IDs overlap an embedder's (first_free_type_id)");
+
+void add_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_types<caf::id_block::chatrelay>();
+  cfg.add_message_types<caf::id_block::chatrelay_internal>();
+}
+
 relay_handles spawn_relay(caf::actor_system& sys, relay_options opts,
                           std::shared_ptr<relay_metrics> metrics) {
   assign_default_id(opts);
@@ -22,9 +31,11 @@ relay_handles spawn_relay(caf::actor_system& sys, relay_options opts,
   log::set_level(opts.log_level);
   if (!metrics) metrics = std::make_shared<relay_metrics>();
   relay_handles h;
-  h.broker = sys.spawn<caf::detached>(broker::broker, opts, metrics);
-  h.registry = sys.spawn(registry, std::move(opts), h.broker, metrics);
-  h.facade = sys.spawn(facade, h.registry, h.broker);
+  auto bridge = sys.spawn<caf::detached>(broker::broker, opts, metrics);
+  auto reg = sys.spawn(registry, std::move(opts), bridge, metrics);
+  h.facade = sys.spawn(facade, reg, bridge);
+  h.registry = caf::actor_cast<caf::actor>(reg);
+  h.broker = caf::actor_cast<caf::actor>(bridge);
   return h;
 }
 
@@ -39,8 +50,8 @@ void stop_relay(caf::actor_system& sys, const relay_handles& relay) {
     self->send_exit(a, caf::exit_reason::user_shutdown);
     self->receive([](const caf::down_msg&) {});
   };
-  stop(caf::actor_cast<caf::actor>(relay.registry));
-  stop(caf::actor_cast<caf::actor>(relay.broker));
+  stop(relay.registry);
+  stop(relay.broker);
   stop(caf::actor_cast<caf::actor>(relay.facade));
 }
 

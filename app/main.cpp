@@ -3,9 +3,9 @@
 #include "app/config.hpp"
 #include "app/http_server.hpp"
 #include "app/service.hpp"
-#include "chatrelay/logging.hpp"
+#include "chatrelay/internal/logging.hpp"
+#include "chatrelay/internal/type_ids.hpp"
 #include "chatrelay/relay.hpp"
-#include "chatrelay/type_ids.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/io/middleman.hpp>
@@ -89,7 +89,7 @@ caf::error serve_until_stopped(caf::actor_system& sys,
 /// Test hook (the reliability suite): CHATRELAY_TEST_FAIL_REGISTRY_MS=N ends
 /// the registry N ms after the start as an exception would, to show that the
 /// daemon then drops its broker connection and exits 1.
-void arm_failure_hook(const registry_actor& registry) {
+void arm_failure_hook(const caf::actor& registry) {
   auto* ms = std::getenv("CHATRELAY_TEST_FAIL_REGISTRY_MS");
   if (!ms || !*ms) return;
   auto delay = std::chrono::milliseconds{std::atoll(ms)};
@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
   // Block the signals before any thread starts so only sigwait sees them.
   signal_waiter signals;
   app::relay_config cfg;
-  cfg.add_message_types<caf::id_block::chatrelay>();
+  chatrelay::add_message_types(cfg);
   cfg.load<caf::io::middleman>();
   if (auto err = cfg.parse(argc, argv)) {
     std::cerr << "chat-relayd: " << caf::actor_system_config::render(err)

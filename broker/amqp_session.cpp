@@ -3,7 +3,7 @@
 #include "broker/confirm_tracker.hpp"
 #include "broker/leader_lock.hpp"
 #include "broker/queue_pipeline.hpp"
-#include "chatrelay/logging.hpp"
+#include "chatrelay/internal/logging.hpp"
 
 #include <amqp.h>
 #include <amqp_framing.h>

@@ -39,7 +39,7 @@ struct config : caf::actor_system_config {
   std::vector<std::string> banned_words = {"spam"};
 
   config() {
-    add_message_types<caf::id_block::chatrelay>();
+    chatrelay::add_message_types(*this);
     load<caf::io::middleman>();
     caf::config_option_adder relay_group{custom_options_, "relay"};
     add_options(relay_group, relay);

@@ -5,7 +5,9 @@
 #include "chatrelay/metrics.hpp"
 #include "chatrelay/options.hpp"
 
+#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
 
 #include <memory>
 
@@ -17,14 +19,17 @@ struct relay_handles {
   /// status): the one handle to use and to publish. Monitor it: it goes
   /// down, with the failing actor's exit reason, when the relay fails.
   relay_actor facade;
-  registry_actor registry; ///< internal
-  broker_actor broker;     ///< internal: the AMQP bridge
+  caf::actor registry; ///< internal: the registry (to monitor)
+  caf::actor broker;   ///< internal: the AMQP bridge (to monitor)
 };
+
+/// Registers the relay's type ID blocks (public and internal) with `cfg`:
+/// call it before the actor system starts.
+void add_message_types(caf::actor_system_config& cfg);
 
 /// Spawns the broker bridge, the registry and their facade; the relay
 /// connects and serves at once. Requires the type ID block
-/// `caf::id_block::chatrelay` loaded
-/// (`cfg.add_message_types<caf::id_block::chatrelay>()`).
+/// the relay's type IDs loaded (add_message_types(cfg)).
 /// The registry and the bridge are linked: should either fail, both end
 /// (the broker connection closes, so another relay takes over), and the
 /// facade follows with the same exit reason: monitor it to learn of it.

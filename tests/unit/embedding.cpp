@@ -7,7 +7,7 @@
 
 #include "actors/facade_actor.hpp"
 #include "actors/registry_actor.hpp"
-#include "chatrelay/logging.hpp"
+#include "chatrelay/internal/logging.hpp"
 #include "mock_broker.hpp"
 #include "test.hpp"
 

@@ -1,7 +1,8 @@
 // Local wrapper around CAF's test DSL (and what 0.17.6's lacks).
 #pragma once
 
-#include "chatrelay/type_ids.hpp"
+#include "chatrelay/internal/type_ids.hpp"
+#include "chatrelay/relay.hpp"
 
 #include <caf/actor_system_config.hpp>
 #include <caf/test/unit_test.hpp>
@@ -14,7 +15,7 @@ namespace chatrelay::test {
 
 /// A config with the relay's types loaded.
 struct config : caf::actor_system_config {
-  config() { add_message_types<caf::id_block::chatrelay>(); }
+  config() { chatrelay::add_message_types(*this); }
 };
 
 } // namespace chatrelay::test

@@ -19,7 +19,7 @@ struct config : caf::actor_system_config {
   relay_options relay; // --relay.amqp-host=..., or [relay] in a config file
 
   config() {
-    add_message_types<caf::id_block::chatrelay>();
+    chatrelay::add_message_types(*this);
     caf::config_option_adder group{custom_options_, "relay"};
     add_options(group, relay);
   }
