@@ -878,8 +878,8 @@ std::deque<command> amqp_session::take_commands() {
     taken = std::exchange(commands_, {});
   }
   room_.notify_all();
-  // Every declaration taken is answered, also when the connection fails in
-  // the middle of its group (see answer_all).
+  // Every declaration taken is answered, also when the connection fails
+  // before the broker answered it (see answer_all).
   for (auto& cmd : taken)
     if (auto* d = std::get_if<declare_cmd>(&cmd))
       unanswered_.insert(d->request);

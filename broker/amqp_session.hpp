@@ -41,7 +41,9 @@ using command =
 
 /// Owns the connection thread: connects (with backoff, trying every broker
 /// address in turn), declares the topology, competes for the exclusive
-/// consumers of login/chat, executes commands in order and reports back.
+/// consumers of login/chat (leader_lock), publishes in order, pipelines the
+/// queue operations on channels of their own (queue_pipeline) and reports
+/// back.
 class amqp_session {
 public:
   /// `max_commands`: commands queued for the thread, and publish batches
