@@ -90,7 +90,14 @@ option_table<relay_options> make_relay_table() {
       .notes("A quorum queue survives the loss of a minority of cluster nodes "
              "without classic mirroring, which RabbitMQ 4 removes "
              "(docs/several-relays.md). `login` and `chat` stay "
-             "argument-free classic queues (browsers declare them).");
+             "argument-free classic queues (browsers declare them).")
+      .add(&o::deliveries, "deliveries",
+           "what reaches users: persistent (durable classic queues) or "
+           "transient (non-durable classic queues)",
+           one_of({"persistent", "transient"}))
+      .notes("Transient deliveries cost the broker less; a client that "
+             "resumes with `since` still loses nothing from the history "
+             "(docs/hardening.md, \"Persistent or transient deliveries\").");
   t.heading("chat")
       .add(&o::default_room, "default-room", "room of clients that name none",
            room_name())

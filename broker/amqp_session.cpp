@@ -1,6 +1,8 @@
 #include "broker/amqp_session.hpp"
 
 #include "broker/confirm_tracker.hpp"
+#include "broker/leader_lock.hpp"
+#include "broker/queue_pipeline.hpp"
 #include "chatrelay/internal/logging.hpp"
 
 #include <amqp.h>
@@ -37,6 +39,23 @@ constexpr amqp_channel_t login_channel = 5;
 // confirm of the old channel can then never be taken for one of the new.
 constexpr amqp_channel_t first_spare_channel = 6;
 constexpr amqp_channel_t last_spare_channel = 1000;
+// Queue operations (user-queue declares, binds, unbinds, deletes) have
+// channels of their own, a queue always the same one: they are pipelined and
+// their answers read as they come, so they never hold publishes or confirms.
+constexpr amqp_channel_t first_queue_channel = 1001;
+constexpr size_t queue_channels = 4;
+/// Methods of queue operations awaiting their answer, per channel.
+constexpr size_t queue_window = 512;
+/// How often the new holder of `chat` tries `login` while the previous
+/// holder's consumer of it is still going away.
+constexpr auto login_retry = 50ms;
+
+std::vector<uint16_t> queue_channel_numbers() {
+  std::vector<uint16_t> out;
+  for (size_t i = 0; i < queue_channels; ++i)
+    out.push_back(static_cast<uint16_t>(first_queue_channel + i));
+  return out;
+}
 
 /// A connection-level failure: the session reconnects.
 struct connection_lost : std::runtime_error {
@@ -83,6 +102,8 @@ public:
   connection(amqp_session& session, const amqp_address& addr,
              uint64_t generation)
       : s_(session), generation_(generation),
+        lock_(session.opts_.failover, login_retry),
+        pipeline_(queue_channel_numbers(), queue_window),
         confirms_(std::chrono::duration_cast<confirm_tracker::duration>(
             session.opts_.confirm_timeout)) {
     confirms_.on_latency = [this](confirm_tracker::duration d) {
@@ -137,40 +158,27 @@ private:
 public:
   /// Serves until stop or failure (then throws connection_lost).
   void serve() {
-    // A relay's first connection knows no sessions yet: it waits one
-    // failover period before competing for the consumers, so the active
-    // relay's snapshot (its hello asked for one) can reach it, and a
-    // caught-up standby wins a takeover in that window instead of this
-    // empty replica (whose snapshot would then wipe the standbys' state).
-    // Later connections keep their state and compete at once.
-    auto next_attempt =
-        clock_type::now() +
-        (generation_ == 1 ? s_.opts_.failover : clock_type::duration::zero());
+    lock_.connected(generation_, clock_type::now());
     while (!s_.stopping_) {
-      if (!chat_held_ && clock_type::now() >= next_attempt) {
-        try_acquire();
-        next_attempt = clock_type::now() + s_.opts_.failover / 4;
-      } else if (chat_held_ && !login_held_) {
-        try_acquire_login();
-      }
-      // While the broker blocks publishing, batches wait in the backlog; past
-      // its bound the commands wait in the queue, and then submit() waits.
-      if (backlog_.size() < s_.max_commands_) run_commands(s_.take_commands());
+      compete(clock_type::now());
+      // While the broker blocks publishing, batches wait in the backlog (and
+      // queue operations in the pipeline while it is slow to answer them);
+      // past their bound the commands wait in the queue, then submit() waits.
+      if (backlog_.size() < s_.max_commands_ &&
+          pipeline_.pending() < s_.max_commands_)
+        run_commands(s_.take_commands());
       flush_backlog();
       read_frames();
+      pump_queue_operations();
       check_confirm_deadline();
       amqp_maybe_release_buffers(conn_);
       if (amqp_frames_enqueued(conn_) || amqp_data_in_buffer(conn_)) continue;
       pollfd fds[2] = {{fd_, POLLIN, 0}, {s_.wake_fd_, POLLIN, 0}};
-      auto timeout =
-          chat_held_
-              ? 50
-              : std::max<int>(
-                    1, std::chrono::duration_cast<std::chrono::milliseconds>(
-                           next_attempt - clock_type::now())
-                           .count());
-      if (::poll(fds, 2, std::min(timeout, 50)) > 0 &&
-          (fds[1].revents & POLLIN)) {
+      auto until = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::min<clock_type::duration>(lock_.until_next(clock_type::now()),
+                                         50ms));
+      auto timeout = std::max<int>(1, static_cast<int>(until.count()));
+      if (::poll(fds, 2, timeout) > 0 && (fds[1].revents & POLLIN)) {
         uint64_t dummy;
         [[maybe_unused]] auto n = ::read(s_.wake_fd_, &dummy, sizeof(dummy));
       }
@@ -252,12 +260,32 @@ private:
   }
 
   void declare_exchange(const std::string& name) {
-    if (name.empty() || declared_exchanges_.count(name) > 0) return;
+    if (name.empty()) return;
     amqp_exchange_declare(conn_, admin_channel, bytes(name),
                           amqp_cstring_bytes("fanout"), 0, 1, 0, 0,
                           amqp_empty_table);
     check(amqp_get_rpc_reply(conn_), "exchange.declare " + name);
-    declared_exchanges_.insert(name);
+  }
+
+  /// A room's exchange must exist before the first publish to it: declared
+  /// on the publish channel itself, without waiting (the broker runs one
+  /// channel's methods in order), once per channel. Should it fail, the
+  /// broker closes the publish channel and the session reconnects.
+  void declare_for_publish(const std::string& name) {
+    if (name.empty() || name == s_.opts_.events_exchange ||
+        !publish_exchanges_.insert(name).second)
+      return;
+    amqp_exchange_declare_t x{};
+    x.exchange = bytes(name);
+    x.type = amqp_cstring_bytes("fanout");
+    x.durable = 1;
+    x.nowait = 1;
+    x.arguments = amqp_empty_table;
+    if (amqp_send_method(conn_, publish_ch_, AMQP_EXCHANGE_DECLARE_METHOD,
+                         &x) != AMQP_STATUS_OK) {
+      broken_ = true;
+      throw connection_lost("declaring exchange " + name + " failed");
+    }
   }
 
   // -- error handling -------------------------------------------------------
@@ -286,134 +314,142 @@ private:
 
   // -- the active role --------------------------------------------------------
 
-  /// Tries to become the exclusive consumer of the chat queue (the lock that
-  /// makes one relay at a time order the rooms).
-  void try_acquire() {
-    if (!chat_channel_open_) {
-      open_channel(chat_channel);
-      amqp_basic_qos(conn_, chat_channel, 0,
-                     static_cast<uint16_t>(s_.opts_.max_in_flight), 0);
-      check(amqp_get_rpc_reply(conn_), "basic.qos");
-      chat_channel_open_ = true;
-    }
-    amqp_basic_consume(conn_, chat_channel, bytes(s_.opts_.chat_queue),
-                       amqp_cstring_bytes("chat"), 0, 0, 1, amqp_empty_table);
-    if (!check_rpc(amqp_get_rpc_reply(conn_), "basic.consume chat",
-                   chat_channel)) {
-      chat_channel_open_ = false; // another relay is active
+  /// Does what the leader lock says is due: an exclusive consume of `chat`
+  /// (the lock that makes one relay at a time order the rooms), then of
+  /// `login`. Synchronous, but only while not (fully) active: an active
+  /// relay's publishes never wait for it.
+  void compete(clock_type::time_point now) {
+    switch (lock_.next(now)) {
+    case leader_lock::step::wait:
+      return;
+    case leader_lock::step::consume_chat:
+      if (!consume_exclusive(chat_channel, chat_channel_open_,
+                             s_.opts_.chat_queue, "chat")) {
+        lock_.chat_refused(now); // another relay is active
+        return;
+      }
+      lock_.chat_granted();
+      CHATRELAY_LOG(info, component,
+                    "this relay is now ACTIVE (exclusive "
+                    "consumer of '"
+                        << s_.opts_.chat_queue << "')");
+      s_.callbacks_.on_role(relay_role::active, generation_);
+      compete(now); // login at once
+      return;
+    case leader_lock::step::consume_login:
+      if (consume_exclusive(login_channel, login_channel_open_,
+                            s_.opts_.login_queue, "login"))
+        lock_.login_granted();
+      else
+        lock_.login_refused(now); // the previous holder is still going away
       return;
     }
-    chat_held_ = true;
-    CHATRELAY_LOG(info, component,
-                  "this relay is now ACTIVE (exclusive "
-                  "consumer of '"
-                      << s_.opts_.chat_queue << "')");
-    s_.callbacks_.on_role(relay_role::active, generation_);
-    try_acquire_login();
   }
 
-  void try_acquire_login() {
-    if (!login_channel_open_) {
-      open_channel(login_channel);
-      amqp_basic_qos(conn_, login_channel, 0,
+  /// Opens `ch` (once) and consumes `queue` on it exclusively; false when
+  /// another connection holds it (the broker then closed the channel).
+  bool consume_exclusive(amqp_channel_t ch, bool& open,
+                         const std::string& queue, const char* tag) {
+    if (!open) {
+      open_channel(ch);
+      amqp_basic_qos(conn_, ch, 0,
                      static_cast<uint16_t>(s_.opts_.max_in_flight), 0);
       check(amqp_get_rpc_reply(conn_), "basic.qos");
-      login_channel_open_ = true;
+      open = true;
     }
-    amqp_basic_consume(conn_, login_channel, bytes(s_.opts_.login_queue),
-                       amqp_cstring_bytes("login"), 0, 0, 1, amqp_empty_table);
-    if (!check_rpc(amqp_get_rpc_reply(conn_), "basic.consume login",
-                   login_channel)) {
-      login_channel_open_ = false; // the previous holder is still going away
-      return;
+    amqp_basic_consume(conn_, ch, bytes(queue), amqp_cstring_bytes(tag), 0, 0,
+                       1, amqp_empty_table);
+    if (!check_rpc(amqp_get_rpc_reply(conn_), "basic.consume " + queue, ch)) {
+      open = false;
+      return false;
     }
-    login_held_ = true;
+    return true;
   }
 
   // -- commands ---------------------------------------------------------------
 
-  /// Queue operations that can go without waiting (queue.unbind has no
-  /// nowait flag in AMQP 0-9-1, so it runs on its own, between groups).
-  static bool is_admin(const command& cmd) {
-    return std::holds_alternative<declare_cmd>(cmd) ||
-           std::holds_alternative<delete_cmd>(cmd);
-  }
-
-  /// Runs commands in order; consecutive queue operations go to the broker
-  /// as one pipelined group (see run_admin_group).
+  /// Runs commands in order: publishes go out at once, queue operations to
+  /// the pipeline (sent by pump_queue_operations, never waited for here).
   void run_commands(std::deque<command> cmds) {
-    std::vector<command> group;
-    for (auto& cmd : cmds) {
-      if (is_admin(cmd)) {
-        group.push_back(std::move(cmd));
-        continue;
-      }
-      if (!group.empty()) run_admin_group(group);
-      execute(std::move(cmd));
-    }
-    if (!group.empty()) run_admin_group(group);
+    for (auto& cmd : cmds)
+      std::visit([this](auto& x) { run(x); }, cmd);
+    pump_queue_operations();
   }
 
-  /// Declares, binds, unbinds and deletes without waiting for each answer
-  /// (one round trip each would cap logins at a few hundred per second),
-  /// then waits once. Should any of them fail, the channel is closed: reopen
-  /// it and redo the group one by one to learn which failed.
-  void run_admin_group(std::vector<command>& group) {
-    for (auto& cmd : group)
-      if (auto* d = std::get_if<declare_cmd>(&cmd))
-        for (auto& ex : d->binding.exchanges)
-          declare_exchange(ex); // cached; keeps the pipeline free of them
-    for (auto& cmd : group)
-      std::visit([this](auto& x) { send_nowait(x); }, cmd);
-    amqp_basic_qos(conn_, admin_channel, 0, 0, 0); // the barrier
-    if (check_rpc(amqp_get_rpc_reply(conn_), "admin barrier", admin_channel)) {
-      for (auto& cmd : group)
-        if (auto* d = std::get_if<declare_cmd>(&cmd))
-          s_.answer(d->request, true);
-    } else {
-      reopen_admin();
-      for (auto& cmd : group)
-        execute(std::move(cmd));
-    }
-    group.clear();
+  void run(declare_cmd& cmd) {
+    pipeline_.submit({queue_request::declare, cmd.request,
+                      std::move(cmd.binding.queue),
+                      std::move(cmd.binding.exchanges)});
   }
 
-  void send(amqp_method_number_t id, void* method) {
-    if (auto rc = amqp_send_method(conn_, admin_channel, id, method);
+  void run(unbind_cmd& cmd) {
+    pipeline_.submit({queue_request::unbind, 0, std::move(cmd.binding.queue),
+                      std::move(cmd.binding.exchanges)});
+  }
+
+  void run(delete_cmd& cmd) {
+    pipeline_.submit({queue_request::remove, 0, std::move(cmd.queue), {}});
+  }
+
+  /// Sends the queue operations that are due and answers the finished ones.
+  void pump_queue_operations() {
+    for (auto& m : pipeline_.take_sends())
+      send_queue_method(m);
+    for (auto& [request, ok] : pipeline_.take_answers())
+      s_.answer(request, ok);
+  }
+
+  void send_queue_method(const queue_method& m) {
+    switch (m.kind) {
+    case queue_method::open_channel: {
+      amqp_channel_open_t open{};
+      return send(m.channel, AMQP_CHANNEL_OPEN_METHOD, &open);
+    }
+    case queue_method::declare_exchange: {
+      amqp_exchange_declare_t x{};
+      x.exchange = bytes(m.exchange);
+      x.type = amqp_cstring_bytes("fanout");
+      x.durable = 1;
+      x.arguments = amqp_empty_table;
+      return send(m.channel, AMQP_EXCHANGE_DECLARE_METHOD, &x);
+    }
+    case queue_method::declare_queue: {
+      amqp_queue_declare_t q{};
+      q.queue = bytes(m.queue);
+      q.durable = user_queue_durable() ? 1 : 0;
+      q.arguments = user_queue_args();
+      return send(m.channel, AMQP_QUEUE_DECLARE_METHOD, &q);
+    }
+    case queue_method::bind:
+      return send_binding<amqp_queue_bind_t>(m, AMQP_QUEUE_BIND_METHOD);
+    case queue_method::unbind:
+      return send_binding<amqp_queue_unbind_t>(m, AMQP_QUEUE_UNBIND_METHOD);
+    case queue_method::delete_queue: {
+      amqp_queue_delete_t d{};
+      d.queue = bytes(m.queue);
+      return send(m.channel, AMQP_QUEUE_DELETE_METHOD, &d);
+    }
+    }
+  }
+
+  /// queue.bind and queue.unbind have the same fields (bind's nowait aside).
+  template <class Method>
+  void send_binding(const queue_method& m, amqp_method_number_t id) {
+    Method b{};
+    b.queue = bytes(m.queue);
+    b.exchange = bytes(m.exchange);
+    b.routing_key = amqp_empty_bytes;
+    b.arguments = amqp_empty_table;
+    send(m.channel, id, &b);
+  }
+
+  void send(amqp_channel_t ch, amqp_method_number_t id, void* method) {
+    if (auto rc = amqp_send_method(conn_, ch, id, method);
         rc != AMQP_STATUS_OK) {
       broken_ = true;
       throw connection_lost(std::string{"sending a queue operation: "} +
                             amqp_error_string2(rc));
     }
-  }
-
-  /// Publishes and unbinds are never in an admin group (see is_admin).
-  template <class Command>
-  void send_nowait(Command&) {}
-
-  void send_nowait(declare_cmd& cmd) {
-    amqp_queue_declare_t m{};
-    m.queue = bytes(cmd.binding.queue);
-    m.durable = 1;
-    m.nowait = 1;
-    m.arguments = user_queue_args();
-    send(AMQP_QUEUE_DECLARE_METHOD, &m);
-    for (auto& ex : cmd.binding.exchanges) {
-      amqp_queue_bind_t b{};
-      b.queue = bytes(cmd.binding.queue);
-      b.exchange = bytes(ex);
-      b.routing_key = amqp_empty_bytes;
-      b.nowait = 1;
-      b.arguments = amqp_empty_table;
-      send(AMQP_QUEUE_BIND_METHOD, &b);
-    }
-  }
-
-  void send_nowait(delete_cmd& cmd) {
-    amqp_queue_delete_t m{};
-    m.queue = bytes(cmd.queue);
-    m.nowait = 1;
-    send(AMQP_QUEUE_DELETE_METHOD, &m);
   }
 
   /// The arguments of every user queue: it expires when unused, and is of
@@ -436,10 +472,6 @@ private:
     return amqp_table_t{2, queue_args_};
   }
 
-  void execute(command&& cmd) {
-    std::visit([this](auto& x) { run(x); }, cmd);
-  }
-
   void run(publish_batch& batch) {
     if (blocked_ || !backlog_.empty()) {
       backlog_.push_back(std::move(batch));
@@ -455,61 +487,9 @@ private:
     }
   }
 
-  void run(declare_cmd& cmd) {
-    bool ok = declare_user_queue(cmd.binding);
-    s_.answer(cmd.request, ok);
-  }
-
-  void run(unbind_cmd& cmd) {
-    for (auto& ex : cmd.binding.exchanges) {
-      amqp_queue_unbind(conn_, admin_channel, bytes(cmd.binding.queue),
-                        bytes(ex), amqp_empty_bytes, amqp_empty_table);
-      if (!check_rpc(amqp_get_rpc_reply(conn_), "queue.unbind",
-                     admin_channel)) {
-        reopen_admin();
-        return;
-      }
-    }
-  }
-
-  void run(delete_cmd& cmd) {
-    amqp_queue_delete(conn_, admin_channel, bytes(cmd.queue), 0, 0);
-    if (!check_rpc(amqp_get_rpc_reply(conn_), "queue.delete", admin_channel))
-      reopen_admin();
-  }
-
-  void reopen_admin() {
-    CHATRELAY_LOG(warning, component,
-                  "admin operation failed: " << last_error_);
-    open_channel(admin_channel);
-  }
-
-  bool declare_user_queue(const queue_binding& b) {
-    amqp_queue_declare(conn_, admin_channel, bytes(b.queue), 0, 1, 0, 0,
-                       user_queue_args());
-    if (!check_rpc(amqp_get_rpc_reply(conn_), "queue.declare " + b.queue,
-                   admin_channel)) {
-      reopen_admin();
-      return false;
-    }
-    for (auto& ex : b.exchanges) {
-      declare_exchange(ex);
-      amqp_queue_bind(conn_, admin_channel, bytes(b.queue), bytes(ex),
-                      amqp_empty_bytes, amqp_empty_table);
-      if (!check_rpc(amqp_get_rpc_reply(conn_), "queue.bind " + b.queue,
-                     admin_channel)) {
-        reopen_admin();
-        return false;
-      }
-    }
-    return true;
-  }
-
   void publish(publish_batch& batch) {
-    for (auto& msg : batch.messages) {
-      declare_exchange(msg.exchange);
+    for (auto& msg : batch.messages)
       send_publish(msg.exchange, msg.routing_key, msg.body);
-    }
     s_.metrics_->published.Increment(
         static_cast<double>(batch.messages.size()));
     std::vector<confirm_tracker::message> sent;
@@ -528,13 +508,14 @@ private:
 
   void send_publish(const std::string& exchange, const std::string& key,
                     const std::string& body) {
+    declare_for_publish(exchange);
     {
       amqp_basic_properties_t props{};
       props._flags = AMQP_BASIC_CONTENT_TYPE_FLAG |
                      AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_USER_ID_FLAG |
                      AMQP_BASIC_APP_ID_FLAG;
       props.content_type = amqp_cstring_bytes("application/json");
-      props.delivery_mode = 2; // persistent
+      props.delivery_mode = delivery_mode(exchange);
       // The broker checks user_id against our login: clients can trust it.
       props.user_id = bytes(s_.opts_.amqp_user);
       props.app_id = amqp_cstring_bytes("chat-relay");
@@ -546,6 +527,20 @@ private:
                               amqp_error_string2(rc));
       }
     }
+  }
+
+  /// With transient deliveries a classic user queue is not durable either
+  /// (its declaration and bindings then cost the broker no disk write); a
+  /// quorum queue is always durable.
+  bool user_queue_durable() const {
+    return !s_.transient_ || s_.opts_.user_queue_type != "classic";
+  }
+
+  /// 2 (persistent) or 1 (transient) for what reaches users
+  /// (relay.deliveries); the relays' shared events go to exclusive queues of
+  /// live relays and keep the mode they always had.
+  uint8_t delivery_mode(const std::string& exchange) const {
+    return s_.transient_ && exchange != s_.opts_.events_exchange ? 1 : 2;
   }
 
   // -- publisher confirms -----------------------------------------------------
@@ -616,6 +611,7 @@ private:
                           publish_ch_ >= last_spare_channel
                       ? first_spare_channel
                       : static_cast<amqp_channel_t>(publish_ch_ + 1);
+    publish_exchanges_.clear();
     open_publish_channel();
     // The clock of the copies starts now: the open may have waited long.
     auto again = confirms_.restart(clock_type::now());
@@ -651,6 +647,7 @@ private:
   }
 
   void handle_method(const amqp_frame_t& frame) {
+    if (pipeline_.owns(frame.channel)) return handle_queue_reply(frame);
     auto& m = frame.payload.method;
     switch (m.id) {
     case AMQP_BASIC_DELIVER_METHOD:
@@ -713,6 +710,37 @@ private:
     }
   }
 
+  /// An answer to a queue operation (see queue_pipeline).
+  void handle_queue_reply(const amqp_frame_t& frame) {
+    auto& m = frame.payload.method;
+    switch (m.id) {
+    case AMQP_CHANNEL_OPEN_OK_METHOD:
+    case AMQP_EXCHANGE_DECLARE_OK_METHOD:
+    case AMQP_QUEUE_DECLARE_OK_METHOD:
+    case AMQP_QUEUE_BIND_OK_METHOD:
+    case AMQP_QUEUE_UNBIND_OK_METHOD:
+    case AMQP_QUEUE_DELETE_OK_METHOD:
+      pipeline_.ok(frame.channel);
+      break;
+    case AMQP_CHANNEL_CLOSE_METHOD: {
+      auto* close = static_cast<amqp_channel_close_t*>(m.decoded);
+      amqp_channel_close_ok_t ok{};
+      if (amqp_send_method(conn_, frame.channel, AMQP_CHANNEL_CLOSE_OK_METHOD,
+                           &ok) != AMQP_STATUS_OK) {
+        broken_ = true;
+        throw connection_lost("answering a channel.close failed");
+      }
+      CHATRELAY_LOG(warning, component,
+                    "queue operation failed: " << close->reply_code << " "
+                                               << to_string(close->reply_text));
+      pipeline_.failed(frame.channel);
+      break;
+    }
+    default:
+      break;
+    }
+  }
+
   void handle_delivery(amqp_channel_t ch, const amqp_basic_deliver_t& d) {
     delivery out;
     out.source = ch == events_channel  ? delivery_source::events
@@ -743,13 +771,14 @@ private:
   bool blocked_ = false;
   bool chat_channel_open_ = false;
   bool login_channel_open_ = false;
-  bool chat_held_ = false;
-  bool login_held_ = false;
   std::string last_error_;
   amqp_table_entry_t queue_args_[2]{};
-  std::unordered_set<std::string> declared_exchanges_;
+  /// Exchanges declared on the current publish channel.
+  std::unordered_set<std::string> publish_exchanges_;
   std::deque<publish_batch> backlog_;
   amqp_channel_t publish_ch_ = first_publish_channel;
+  leader_lock lock_;
+  queue_pipeline pipeline_;
   confirm_tracker confirms_;
   clock_type::time_point deadline_grace_{};
 };
@@ -758,7 +787,8 @@ amqp_session::amqp_session(relay_options opts,
                            std::shared_ptr<relay_metrics> metrics,
                            session_callbacks callbacks, size_t max_commands)
     : opts_(std::move(opts)), metrics_(std::move(metrics)),
-      callbacks_(std::move(callbacks)), max_commands_(max_commands) {
+      callbacks_(std::move(callbacks)), max_commands_(max_commands),
+      transient_(opts_.deliveries == "transient") {
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw std::runtime_error("eventfd failed");
 }
@@ -848,8 +878,8 @@ std::deque<command> amqp_session::take_commands() {
     taken = std::exchange(commands_, {});
   }
   room_.notify_all();
-  // Every declaration taken is answered, also when the connection fails in
-  // the middle of its group (see answer_all).
+  // Every declaration taken is answered, also when the connection fails
+  // before the broker answered it (see answer_all).
   for (auto& cmd : taken)
     if (auto* d = std::get_if<declare_cmd>(&cmd))
       unanswered_.insert(d->request);

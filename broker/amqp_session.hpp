@@ -41,7 +41,9 @@ using command =
 
 /// Owns the connection thread: connects (with backoff, trying every broker
 /// address in turn), declares the topology, competes for the exclusive
-/// consumers of login/chat, executes commands in order and reports back.
+/// consumers of login/chat (leader_lock), publishes in order, pipelines the
+/// queue operations on channels of their own (queue_pipeline) and reports
+/// back.
 class amqp_session {
 public:
   /// `max_commands`: commands queued for the thread, and publish batches
@@ -85,6 +87,7 @@ private:
   std::shared_ptr<relay_metrics> metrics_;
   session_callbacks callbacks_;
   size_t max_commands_;
+  bool transient_; ///< relay.deliveries = "transient"
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> finished_{false};

@@ -41,6 +41,10 @@ constexpr const char* room_exchange_prefix = "chat.room.";
 constexpr auto queue_expiry = 300s;
 /// Type of the user queues the relay declares: "classic" or "quorum".
 constexpr const char* user_queue_type = "classic";
+/// What the relay publishes to users: "persistent" (written to disk in
+/// durable user queues) or "transient" (held in memory; a client that
+/// resumes with `since` gets what a broker crash lost from history).
+constexpr const char* deliveries = "persistent";
 } // namespace topology
 
 namespace chat {

@@ -37,6 +37,7 @@ struct relay_options {
   std::string room_exchange_prefix = defaults::topology::room_exchange_prefix;
   caf::timespan queue_expiry = defaults::topology::queue_expiry;
   std::string user_queue_type = defaults::topology::user_queue_type;
+  std::string deliveries = defaults::topology::deliveries;
   std::string default_room = defaults::chat::default_room;
   size_t history_size = defaults::chat::history_size;
   /// Rooms with more members are "large": no join/leave broadcast, and the

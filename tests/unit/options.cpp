@@ -192,6 +192,7 @@ CAF_TEST(every rule names its option) {
   relay([](auto& o) { o.default_room = "no room"; }, "default-room");
   relay([](auto& o) { o.confirm_timeout = 1ms; }, "confirm-timeout");
   relay([](auto& o) { o.user_queue_type = "stream"; }, "user-queue-type");
+  relay([](auto& o) { o.deliveries = "sometimes"; }, "deliveries");
   relay([](auto& o) { o.batch_max = 0; }, "batch-max");
   relay([](auto& o) { o.batch_max_bytes = 0; }, "batch-max-bytes");
   relay([](auto& o) { o.batch_linger = -1ms; }, "batch-linger");
