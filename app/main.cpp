@@ -3,6 +3,7 @@
 #include "app/config.hpp"
 #include "app/http_server.hpp"
 #include "app/service.hpp"
+#include "chatrelay/internal/relay_access.hpp"
 #include "chatrelay/logging.hpp"
 #include "chatrelay/relay.hpp"
 #include "chatrelay/type_ids.hpp"
@@ -50,8 +51,7 @@ private:
 
 /// Waits for a stop signal or for the relay to fail, whichever comes first.
 /// Returns the failure (none: a signal came).
-caf::error serve_until_stopped(caf::actor_system& sys,
-                               const relay_handles& relay,
+caf::error serve_until_stopped(caf::actor_system& sys, const relay& relay,
                                signal_waiter& signals,
                                const relay_metrics& metrics) {
   // Readiness for systemd follows the relay's role (as /readyz does).
@@ -59,8 +59,8 @@ caf::error serve_until_stopped(caf::actor_system& sys,
   caf::scoped_actor self{sys};
   // The relay's own actors (the published facade could be killed by a
   // remote peer without the relay failing).
-  self->monitor(relay.registry);
-  self->monitor(relay.broker);
+  self->monitor(internal::relay_access::registry(relay));
+  self->monitor(internal::relay_access::broker(relay));
   // A thread turns the signal into a message, so one receive waits for both.
   auto me = caf::actor_cast<caf::actor>(self);
   std::thread waiter{[me, &signals] {
@@ -89,7 +89,7 @@ caf::error serve_until_stopped(caf::actor_system& sys,
 /// Test hook (the reliability suite): CHATRELAY_TEST_FAIL_REGISTRY_MS=N ends
 /// the registry N ms after the start as an exception would, to show that the
 /// daemon then drops its broker connection and exits 1.
-void arm_failure_hook(const registry_actor& registry) {
+void arm_failure_hook(const caf::actor& registry) {
   auto* ms = std::getenv("CHATRELAY_TEST_FAIL_REGISTRY_MS");
   if (!ms || !*ms) return;
   auto delay = std::chrono::milliseconds{std::atoll(ms)};
@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
   // Block the signals before any thread starts so only sigwait sees them.
   signal_waiter signals;
   app::relay_config cfg;
-  cfg.add_message_types<caf::id_block::chatrelay>();
+  add_message_types(cfg);
   cfg.load<caf::io::middleman>();
   if (auto err = cfg.parse(argc, argv)) {
     std::cerr << "chat-relayd: " << caf::actor_system_config::render(err)
@@ -153,21 +153,27 @@ int main(int argc, char** argv) {
     return EXIT_FAILURE;
   }
   caf::actor_system sys{cfg};
-  auto relay = spawn_relay(sys, opts, metrics);
+  auto spawned = spawn_relay(sys, opts, metrics);
+  if (!spawned) {
+    std::cerr << "chat-relayd: " << sys.render(spawned.error()) << "\n";
+    http.stop();
+    return EXIT_FAILURE;
+  }
+  auto relay = std::move(*spawned);
   http.set_probe(
-      [&sys, facade = relay.facade] { return relay_answers(sys, facade); });
+      [&sys, facade = relay.facade()] { return relay_answers(sys, facade); });
   if (cfg.remote.port != 0) {
     // Remote observers and bots reach the relay's public interface (only
     // that: the facade) through the middleman.
     auto& r = cfg.remote;
     auto port =
-        sys.middleman().publish(relay.facade, r.port, r.host.c_str(), true);
+        sys.middleman().publish(relay.facade(), r.port, r.host.c_str(), true);
     if (!port) {
       std::cerr << "chat-relayd: cannot publish the relay on " << r.host << ":"
                 << r.port << " (relay.remote-host/remote-port): "
                 << sys.render(port.error()) << "\n";
       http.set_probe({});
-      stop_relay(sys, relay);
+      relay.stop();
       http.stop();
       return EXIT_FAILURE;
     }
@@ -178,7 +184,7 @@ int main(int argc, char** argv) {
                 app::version_text()
                     << ": " << opts.id << " serving; HTTP on " << opts.http);
   app::log_web_root(opts.web_root);
-  arm_failure_hook(relay.registry);
+  arm_failure_hook(internal::relay_access::registry(relay));
   auto failure = serve_until_stopped(sys, relay, signals, *metrics);
   http.set_probe({});
   if (failure) {
@@ -188,7 +194,7 @@ int main(int argc, char** argv) {
     CHATRELAY_LOG(error, "main",
                   "the relay failed (" << sys.render(failure) << "): exiting");
   }
-  stop_relay(sys, relay);
+  relay.stop();
   http.stop();
   CHATRELAY_LOG(info, "main", "stopped");
   return failure ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -39,7 +39,7 @@ struct config : caf::actor_system_config {
   std::vector<std::string> banned_words = {"spam"};
 
   config() {
-    add_message_types<caf::id_block::chatrelay>();
+    chatrelay::add_message_types(*this);
     load<caf::io::middleman>();
     caf::config_option_adder relay_group{custom_options_, "relay"};
     add_options(relay_group, relay);
@@ -131,18 +131,16 @@ int main(int argc, char** argv) {
   }
   if (cfg.cli_helptext_printed) return EXIT_SUCCESS;
   caf::actor_system sys{cfg};
-  relay_handles relay;
-  try {
-    relay = spawn_relay(sys, cfg.relay);
-  } catch (const std::invalid_argument& e) {
-    std::cerr << "embedded_bot: " << e.what() << "\n";
+  auto relay = spawn_relay(sys, cfg.relay);
+  if (!relay) {
+    std::cerr << "embedded_bot: " << sys.render(relay.error()) << "\n";
     return EXIT_FAILURE;
   }
-  auto the_bot = sys.spawn(bot, relay.facade, cfg.bot_name);
+  auto the_bot = sys.spawn(bot, relay->facade(), cfg.bot_name);
   auto the_moderator = sys.spawn(moderator, cfg.banned_words);
-  caf::anon_send(relay.facade, subscribe_atom::value, the_bot);
-  caf::anon_send(relay.facade, filter_atom::value, the_moderator);
-  if (wait_active(sys, relay.facade, std::chrono::seconds(10)))
+  caf::anon_send(relay->facade(), subscribe_atom::value, the_bot);
+  caf::anon_send(relay->facade(), filter_atom::value, the_moderator);
+  if (wait_active(sys, relay->facade(), std::chrono::seconds(10)))
     std::cerr << "embedded_bot: relay active, bot " << cfg.bot_name
               << " listening" << std::endl;
   else
@@ -152,7 +150,7 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &sig);
   // The relay first (nothing asks the bot or the moderator afterwards), then
   // the program's own actors.
-  stop_relay(sys, relay);
+  relay->stop();
   caf::anon_send_exit(the_bot, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(the_moderator, caf::exit_reason::user_shutdown);
   std::cerr << "embedded_bot: stopped" << std::endl;

@@ -5,7 +5,7 @@
 //   remote_observer --remote.host=127.0.0.1 --remote.port=4242
 //
 // Exits 0 on SIGINT/SIGTERM, 1 when it cannot connect or the relay goes away.
-#include <chatrelay/actors.hpp>
+#include <chatrelay/relay.hpp>
 #include <chatrelay/type_ids.hpp>
 
 #include <caf/actor_system.hpp>
@@ -34,7 +34,7 @@ struct config : caf::actor_system_config {
   uint16_t port = 0;
 
   config() {
-    add_message_types<caf::id_block::chatrelay>();
+    chatrelay::add_message_types(*this);
     load<caf::io::middleman>();
     caf::config_option_adder{custom_options_, "remote"}
         .add(host, "host", "host of the daemon's published relay")

@@ -1,6 +1,7 @@
 // Local wrapper around CAF's test DSL (and what 0.17.6's lacks).
 #pragma once
 
+#include "chatrelay/relay.hpp"
 #include "chatrelay/type_ids.hpp"
 
 #include <caf/actor_system_config.hpp>
@@ -14,7 +15,7 @@ namespace chatrelay::test {
 
 /// A config with the relay's types loaded.
 struct config : caf::actor_system_config {
-  config() { add_message_types<caf::id_block::chatrelay>(); }
+  config() { chatrelay::add_message_types(*this); }
 };
 
 } // namespace chatrelay::test
