@@ -1,5 +1,6 @@
-# Install rules: libchatrelay, its public headers (include/chatrelay only; the
-# internal actors/ and broker/ headers stay private), the daemon, the CMake
+# Install rules: libchatrelay, its public headers (include/chatrelay without
+# include/chatrelay/internal; the internal actors/ and broker/ headers stay
+# private too), the daemon, the CMake
 # package ChatRelay (target ChatRelay::chatrelay) and chatrelay.pc.
 include(CMakePackageConfigHelpers)
 
@@ -13,7 +14,8 @@ install(TARGETS chatrelay EXPORT ChatRelayTargets
 install(TARGETS chat-relayd RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/chatrelay"
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-  FILES_MATCHING PATTERN "*.hpp")
+  FILES_MATCHING PATTERN "*.hpp"
+  PATTERN "internal" EXCLUDE)
 install(FILES "${PROJECT_SOURCE_DIR}/config/chat-relay.ini"
   DESTINATION "${CMAKE_INSTALL_DATADIR}/chat-relay")
 
