@@ -1,7 +1,7 @@
 #include "actors/facade_actor.hpp"
 
-#include "chatrelay/logging.hpp"
-#include "chatrelay/type_ids.hpp"
+#include "chatrelay/internal/logging.hpp"
+#include "chatrelay/internal/type_ids.hpp"
 
 #include <caf/exit_reason.hpp>
 #include <caf/stateful_actor.hpp>

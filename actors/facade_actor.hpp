@@ -4,7 +4,7 @@
 // the registry its internal messages (deliveries, stamps, roles, ...).
 #pragma once
 
-#include "chatrelay/actors.hpp"
+#include "chatrelay/internal/actors.hpp"
 
 namespace chatrelay {
 

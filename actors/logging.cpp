@@ -1,4 +1,4 @@
-#include "chatrelay/logging.hpp"
+#include "chatrelay/internal/logging.hpp"
 
 #include <nlohmann/json.hpp>
 

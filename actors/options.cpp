@@ -1,6 +1,6 @@
 #include "chatrelay/options.hpp"
 
-#include "chatrelay/protocol.hpp"
+#include "chatrelay/internal/protocol.hpp"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "chatrelay/protocol.hpp"
+#include "chatrelay/internal/protocol.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,8 +1,8 @@
 #include "actors/registry_actor.hpp"
 
 #include "actors/user_actor.hpp"
-#include "chatrelay/logging.hpp"
-#include "chatrelay/type_ids.hpp"
+#include "chatrelay/internal/logging.hpp"
+#include "chatrelay/internal/type_ids.hpp"
 
 #include <caf/stateful_actor.hpp>
 

@@ -3,10 +3,10 @@
 // state shared with other relays through the events exchange.
 #pragma once
 
-#include "chatrelay/actors.hpp"
+#include "chatrelay/internal/actors.hpp"
+#include "chatrelay/internal/protocol.hpp"
 #include "chatrelay/metrics.hpp"
 #include "chatrelay/options.hpp"
-#include "chatrelay/protocol.hpp"
 
 #include <caf/actor_clock.hpp>
 

@@ -4,9 +4,9 @@
 #include "actors/registry_actor.hpp"
 #include "broker/amqp_session.hpp"
 #include "broker/broker_actor.hpp"
+#include "chatrelay/internal/logging.hpp"
 #include "chatrelay/internal/relay_access.hpp"
-#include "chatrelay/logging.hpp"
-#include "chatrelay/type_ids.hpp"
+#include "chatrelay/internal/type_ids.hpp"
 
 #include <caf/exit_reason.hpp>
 #include <caf/policy/work_sharing.hpp>
@@ -20,6 +20,10 @@
 #include <utility>
 
 namespace chatrelay {
+
+static_assert(
+    caf::id_block::chatrelay_internal::end <= first_free_type_id,
+    "the relay's type IDs overlap an embedder's (first_free_type_id)");
 
 std::string to_string(relay_errc x) {
   switch (x) {
@@ -50,6 +54,7 @@ std::string render_error(uint8_t code, caf::atom_value,
 
 void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::chatrelay>();
+  cfg.add_message_types<caf::id_block::chatrelay_internal>();
   // Not add_error_category<relay_errc>: 0.17.6's template does not compile.
   cfg.add_error_category(relay_error_category, render_error);
 }

@@ -1,8 +1,8 @@
 #include "actors/user_actor.hpp"
 
-#include "chatrelay/logging.hpp"
-#include "chatrelay/protocol.hpp"
-#include "chatrelay/type_ids.hpp"
+#include "chatrelay/internal/logging.hpp"
+#include "chatrelay/internal/protocol.hpp"
+#include "chatrelay/internal/type_ids.hpp"
 
 #include <caf/stateful_actor.hpp>
 

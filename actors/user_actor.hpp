@@ -1,7 +1,7 @@
 // The USER actor: one per logged-in user on the active relay.
 #pragma once
 
-#include "chatrelay/actors.hpp"
+#include "chatrelay/internal/actors.hpp"
 #include "chatrelay/metrics.hpp"
 
 #include <caf/actor_clock.hpp>

@@ -1,7 +1,7 @@
 #include "app/config.hpp"
 
 #include "chatrelay/config.hpp"
-#include "chatrelay/type_ids.hpp"
+#include "chatrelay/internal/type_ids.hpp"
 
 #include <caf/atom.hpp>
 #include <caf/config_option_adder.hpp>

@@ -3,10 +3,10 @@
 #include "app/config.hpp"
 #include "app/http_server.hpp"
 #include "app/service.hpp"
+#include "chatrelay/internal/logging.hpp"
 #include "chatrelay/internal/relay_access.hpp"
-#include "chatrelay/logging.hpp"
+#include "chatrelay/internal/type_ids.hpp"
 #include "chatrelay/relay.hpp"
-#include "chatrelay/type_ids.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/io/middleman.hpp>
@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
   // Block the signals before any thread starts so only sigwait sees them.
   signal_waiter signals;
   app::relay_config cfg;
-  add_message_types(cfg);
+  chatrelay::add_message_types(cfg);
   cfg.load<caf::io::middleman>();
   if (auto err = cfg.parse(argc, argv)) {
     std::cerr << "chat-relayd: " << caf::actor_system_config::render(err)

@@ -1,6 +1,6 @@
 #include "app/service.hpp"
 
-#include "chatrelay/logging.hpp"
+#include "chatrelay/internal/logging.hpp"
 
 #include <caf/config.hpp>
 
@@ -98,8 +98,7 @@ int report_config_check(const relay_config& cfg) {
   auto file = cfg.config_file_path;
   if (!file.empty() && access(file.c_str(), R_OK) != 0) file.clear();
   std::cout << "chat-relayd: configuration "
-            << (file.empty() ? "(defaults and flags, no file)"
-                             : "file " + file)
+            << (file.empty() ? "(defaults and flags, no file)" : "file " + file)
             << " is valid\n";
   auto& web = cfg.options.web_root;
   std::cout << "web client: " << (web.empty() ? "not found" : web) << "\n";

@@ -1,7 +1,7 @@
 #include "broker/amqp_session.hpp"
 
 #include "broker/confirm_tracker.hpp"
-#include "chatrelay/logging.hpp"
+#include "chatrelay/internal/logging.hpp"
 
 #include <amqp.h>
 #include <amqp_framing.h>

@@ -2,7 +2,7 @@
 // blocking and not thread-safe). Internal to the broker actor.
 #pragma once
 
-#include "chatrelay/messages.hpp"
+#include "chatrelay/internal/messages.hpp"
 #include "chatrelay/metrics.hpp"
 #include "chatrelay/options.hpp"
 

@@ -1,7 +1,7 @@
 #include "broker/broker_actor.hpp"
 
 #include "broker/amqp_session.hpp"
-#include "chatrelay/type_ids.hpp"
+#include "chatrelay/internal/type_ids.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/send.hpp>

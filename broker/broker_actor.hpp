@@ -1,7 +1,7 @@
 // The BROKER actor: the AMQP bridge between the broker and the actors.
 #pragma once
 
-#include "chatrelay/actors.hpp"
+#include "chatrelay/internal/actors.hpp"
 #include "chatrelay/metrics.hpp"
 #include "chatrelay/options.hpp"
 

@@ -15,7 +15,7 @@ install(TARGETS chat-relayd RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/chatrelay"
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
   FILES_MATCHING PATTERN "*.hpp"
-  PATTERN "internal" EXCLUDE)
+  PATTERN "internal" EXCLUDE) # internal/: the relay's own actors, not installed
 install(FILES "${PROJECT_SOURCE_DIR}/config/chat-relay.ini"
   DESTINATION "${CMAKE_INSTALL_DATADIR}/chat-relay")
 

@@ -5,6 +5,7 @@
 //   remote_observer --remote.host=127.0.0.1 --remote.port=4242
 //
 // Exits 0 on SIGINT/SIGTERM, 1 when it cannot connect or the relay goes away.
+#include <chatrelay/actors.hpp>
 #include <chatrelay/relay.hpp>
 #include <chatrelay/type_ids.hpp>
 

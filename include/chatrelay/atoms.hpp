@@ -1,35 +1,20 @@
-// Every atom the relay's actors exchange (at most 10 characters each).
+// The atoms of the relay's public interface (relay_actor, observers,
+// moderators); at most 10 characters each. The atoms only the relay's own
+// actors exchange are in internal/atoms.hpp.
 #pragma once
 
 #include <caf/atom.hpp>
 
-namespace chatrelay {
-
 #define CHATRELAY_ATOM(name, text)                                             \
   using name##_atom = caf::atom_constant<caf::atom(text)>;
 
-CHATRELAY_ATOM(delivery, "delivery")
-CHATRELAY_ATOM(publish, "publish")
-CHATRELAY_ATOM(declare, "declare")
-CHATRELAY_ATOM(unbind, "unbind")
-CHATRELAY_ATOM(delete, "delete")
-CHATRELAY_ATOM(done, "done")
-CHATRELAY_ATOM(sink, "sink")
-CHATRELAY_ATOM(role, "role")
-CHATRELAY_ATOM(ready, "ready")
-CHATRELAY_ATOM(chat, "chat")
-CHATRELAY_ATOM(stamp, "stamp")
-CHATRELAY_ATOM(ping, "ping")
-CHATRELAY_ATOM(expire, "expire")
-CHATRELAY_ATOM(logout, "logout")
-CHATRELAY_ATOM(tick, "tick")
+namespace chatrelay {
+
 CHATRELAY_ATOM(subscribe, "subscribe")
 CHATRELAY_ATOM(inject, "inject")
 CHATRELAY_ATOM(presence, "presence")
 CHATRELAY_ATOM(event, "event")
 CHATRELAY_ATOM(status, "status")
 CHATRELAY_ATOM(filter, "filter")
-
-#undef CHATRELAY_ATOM
 
 } // namespace chatrelay

@@ -37,7 +37,8 @@ caf::error make_error(relay_errc x, std::string context = {});
 /// Registers everything the relay needs in an actor system's config: its
 /// type ID blocks (the public `caf::id_block::chatrelay` and the relay's
 /// internal one) and its error category. Call it once, before the actor
-/// system starts; start your own type ID block at first_embedder_type_id.
+/// system starts; start your own type ID block at first_free_type_id
+/// (type_ids.hpp).
 void add_message_types(caf::actor_system_config& cfg);
 
 namespace internal {

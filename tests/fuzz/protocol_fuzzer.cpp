@@ -7,8 +7,9 @@
 //  - nothing the parser accepts violates the documented name patterns/limits,
 //  - every rejection carries a documented error code,
 //  - everything rendered is valid UTF-8 JSON carrying "v":1.
-// Built and run by tests/fuzz/run.sh (clang++ -fsanitize=fuzzer,address,undefined).
-#include "chatrelay/protocol.hpp"
+// Built and run by tests/fuzz/run.sh (clang++
+// -fsanitize=fuzzer,address,undefined).
+#include "chatrelay/internal/protocol.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -36,10 +37,14 @@ void check(bool ok, const char* what, std::string_view detail = {}) {
 
 const std::set<std::string>& known_codes() {
   static const std::set<std::string> codes{
-      "bad_json",       "bad_utf8",         "too_large",     "missing_field",
-      "bad_type",       "bad_value",        "unknown_action", "unsupported_version",
-      "bad_login",      "bad_queue",        "bad_room",      "bad_token",
-      "not_logged_in",  "duplicate_login",  "queue_taken",   "not_in_room",
+      "bad_json",          "bad_utf8",
+      "too_large",         "missing_field",
+      "bad_type",          "bad_value",
+      "unknown_action",    "unsupported_version",
+      "bad_login",         "bad_queue",
+      "bad_room",          "bad_token",
+      "not_logged_in",     "duplicate_login",
+      "queue_taken",       "not_in_room",
       "unknown_recipient", "rate_limited"};
   return codes;
 }
@@ -58,8 +63,8 @@ const proto::limits& lims() {
 void check_rendered(const std::string& out) {
   check(proto::valid_utf8(out), "rendered body is not UTF-8", out);
   auto j = nlohmann::json::parse(out, nullptr, false);
-  check(!j.is_discarded() && j.is_object(), "rendered body is not a JSON object",
-        out);
+  check(!j.is_discarded() && j.is_object(),
+        "rendered body is not a JSON object", out);
   check(j.value("v", 0) == proto::version, "rendered body lacks v:1", out);
 }
 
@@ -132,7 +137,8 @@ void check_chat(std::string_view body) {
     return;
   }
   auto& req = std::get<chat_request>(res);
-  check(proto::valid_login(req.sender), "accepted sender not valid", req.sender);
+  check(proto::valid_login(req.sender), "accepted sender not valid",
+        req.sender);
   check(req.message.size() <= lims().max_message_size,
         "accepted message over the limit");
   check(proto::valid_utf8(req.message), "accepted message not UTF-8");

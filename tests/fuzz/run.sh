@@ -48,6 +48,11 @@ tail -n 25 "$log"
 execs="$(awk '/stat::number_of_executed_units:/ {print $2}' "$log" | tail -1)"
 echo "fuzz: executions: ${execs:-unknown} in ${FUZZ_SECONDS}s; corpus $(find "$FUZZ_OUT/corpus" -type f | wc -l) files"
 if ((rc != 0)) || grep -qE 'ERROR: (AddressSanitizer|libFuzzer)|runtime error:|INVARIANT VIOLATED' "$log"; then
+  # What went wrong, wherever it is in the log (the tail above may only
+  # show the final statistics).
+  echo "fuzz: the log around the first error ($log):" >&2
+  grep -m1 -n -B5 -A40 -E '==ERROR|ERROR: |runtime error:|INVARIANT VIOLATED|ALARM|deadly signal|out-of-memory' \
+    "$log" >&2 || head -n 60 "$log" >&2
   echo "fuzz: FAILED (exit $rc); artifacts:" >&2
   ls -1 "$FUZZ_OUT"/crash-* "$FUZZ_OUT"/leak-* "$FUZZ_OUT"/timeout-* "$FUZZ_OUT"/oom-* 2>/dev/null >&2 || true
   exit 1

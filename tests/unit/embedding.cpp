@@ -7,8 +7,8 @@
 
 #include "actors/facade_actor.hpp"
 #include "actors/registry_actor.hpp"
+#include "chatrelay/internal/logging.hpp"
 #include "chatrelay/internal/relay_access.hpp"
-#include "chatrelay/logging.hpp"
 #include "mock_broker.hpp"
 #include "test.hpp"
 

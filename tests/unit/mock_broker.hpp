@@ -2,7 +2,7 @@
 // what the actors asked for, and answers declarations with `declare_ok`.
 #pragma once
 
-#include "chatrelay/actors.hpp"
+#include "chatrelay/internal/actors.hpp"
 #include "test.hpp"
 
 #include <caf/stateful_actor.hpp>

@@ -1,6 +1,6 @@
 #define CAF_SUITE protocol
 
-#include "chatrelay/protocol.hpp"
+#include "chatrelay/internal/protocol.hpp"
 
 #include "test.hpp"
 

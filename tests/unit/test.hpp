@@ -1,8 +1,8 @@
 // Local wrapper around CAF's test DSL (and what 0.17.6's lacks).
 #pragma once
 
+#include "chatrelay/internal/type_ids.hpp"
 #include "chatrelay/relay.hpp"
-#include "chatrelay/type_ids.hpp"
 
 #include <caf/actor_system_config.hpp>
 #include <caf/test/unit_test.hpp>

@@ -10,7 +10,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import crypto from 'node:crypto';
@@ -241,7 +240,9 @@ export async function startRelay({ suite, options = {}, wait = 'readyz', timeout
     ...options,
   };
   delete opts.__port;
-  const cfgFile = path.join(os.tmpdir(), `chat-relay-it-${id}.ini`);
+  // Beside the log, in this checkout: two checkouts running suites at once
+  // would overwrite each other's files in a shared /tmp.
+  const cfgFile = path.join(LOG_DIR, `${suite}-${id}.ini`);
   writeConfig(cfgFile, opts);
   const logFile = path.join(LOG_DIR, `${suite}-${id}.log`);
   fs.writeFileSync(logFile, `===== ${new Date().toISOString()} ${RELAY_BIN} --config-file=${cfgFile} test-file=${TEST_FILE}\n` + fs.readFileSync(cfgFile, 'utf8') + '=====\n');

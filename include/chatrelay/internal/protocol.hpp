@@ -2,7 +2,7 @@
 // and renders the JSON bodies exchanged with clients and with other relays.
 #pragma once
 
-#include "chatrelay/messages.hpp"
+#include "chatrelay/internal/messages.hpp"
 
 #include <cstdint>
 #include <map>
