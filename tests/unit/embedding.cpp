@@ -21,6 +21,14 @@
 #include <memory>
 #include <thread>
 
+// An embedder's own type ID block, as docs/embedding.md shows it: it starts at
+// first_free_type_id and may register standard types. Before, the relay's
+// public block registered std::vector<std::string> too, and this did not
+// compile (redefinition of caf::type_id<std::vector<std::string>>).
+CAF_BEGIN_TYPE_ID_BLOCK(embedder_test, ::chatrelay::first_free_type_id)
+CAF_ADD_TYPE_ID(embedder_test, (std::vector<std::string>))
+CAF_END_TYPE_ID_BLOCK(embedder_test)
+
 using namespace chatrelay;
 using namespace std::chrono_literals;
 using json = nlohmann::json;
@@ -209,8 +217,9 @@ CAF_TEST(the facade answers the public interface) {
   self->send(relay, presence_atom::value, std::string{"main"});
   sched.run();
   self->receive(
-      [](std::vector<std::string>& xs) {
-        CAF_CHECK_EQUAL(xs, std::vector<std::string>{"alice"});
+      [](room_users& users) {
+        CAF_CHECK_EQUAL(users.room, "main");
+        CAF_CHECK_EQUAL(users.logins, std::vector<std::string>{"alice"});
       },
       caf::after(0s) >> [] { CAF_FAIL("no presence reply"); });
   self->send(relay, status_atom::value);
@@ -455,8 +464,11 @@ CAF_TEST(stopping the relay from inside an actor does not deadlock) {
     return caf::behavior{[relay](stop_atom) { relay->stop(); }};
   });
   self->send(stopper, stop_atom::value);
-  self->receive([](const caf::down_msg&) {},
-                caf::after(5s) >> [] { CAF_FAIL("the relay did not stop"); });
+  self->receive(
+      [](const caf::down_msg& down) {
+        CAF_CHECK_EQUAL(down.reason, caf::exit_reason::user_shutdown);
+      },
+      caf::after(5s) >> [] { CAF_FAIL("the relay did not stop"); });
   self->send_exit(stopper, caf::exit_reason::user_shutdown);
   chatrelay::log::set_level("info");
 }
@@ -479,5 +491,27 @@ CAF_TEST(an actor system whose relay was never stopped still ends) {
   }}.detach();
   CAF_REQUIRE_EQUAL(ended.wait_for(10s), std::future_status::ready);
   CAF_CHECK(ended.get());
+  chatrelay::log::set_level("info");
+}
+
+// The embedder's block above and the relay's blocks in one actor system: the
+// relay's type IDs end below first_free_type_id, and presence answers with
+// the relay's own room_users.
+CAF_TEST(an embedder type ID block lives beside the relay blocks) {
+  CAF_CHECK(caf::id_block::chatrelay::end <= first_free_type_id);
+  CAF_CHECK_EQUAL(caf::type_id<std::vector<std::string>>::value,
+                  first_free_type_id);
+  test::config cfg;
+  cfg.add_message_types<caf::id_block::embedder_test>();
+  caf::actor_system sys{cfg};
+  auto relay = spawn_or_fail(sys, unreachable_broker());
+  caf::scoped_actor self{sys};
+  self->request(relay.facade(), 2s, presence_atom::value, std::string{"main"})
+      .receive(
+          [](const room_users& users) {
+            CAF_CHECK_EQUAL(users.room, "main");
+            CAF_CHECK(users.logins.empty());
+          },
+          [](const caf::error& err) { CAF_FAIL("no presence: " << err); });
   chatrelay::log::set_level("info");
 }
