@@ -44,7 +44,7 @@ facade(relay_actor::stateful_pointer<facade_state> self,
                     "a relay actor failed: " << caf::to_string(msg.reason));
     self->quit(msg.reason);
   });
-  // Exit messages from others (a remote peer) are ignored: stop_relay stops
+  // Exit messages from others (a remote peer) are ignored: relay::stop stops
   // the relay through its registry.
   self->set_exit_handler([](caf::exit_msg&) {});
   // Messages outside the interface (sent dynamically typed, or by a peer

@@ -2,7 +2,7 @@
 
 // The embedding API as a program uses it: observe, inject, presence, status
 // and stop through the registry's typed interface (deterministic, with the
-// mock broker), and spawn_relay/stop_relay on a real actor system.
+// mock broker), and spawn_relay and the relay handle on a real actor system.
 #include "chatrelay/relay.hpp"
 
 #include "actors/facade_actor.hpp"
