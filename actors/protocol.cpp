@@ -1,5 +1,7 @@
 #include "chatrelay/internal/protocol.hpp"
 
+#include "chatrelay/json.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -139,6 +141,17 @@ std::optional<rejected> get_string(const json& doc, const char* key,
   return std::nullopt;
 }
 
+/// Reads an optional boolean field (absent or null leaves `out` alone).
+std::optional<rejected> get_bool(const json& doc, const char* key, bool& out) {
+  auto i = doc.find(key);
+  if (i == doc.end() || i->is_null()) return std::nullopt;
+  if (!i->is_boolean())
+    return fail("bad_type",
+                std::string{"field '"} + key + "' must be true or false");
+  out = i->get<bool>();
+  return std::nullopt;
+}
+
 std::optional<rejected> read_rooms(const json& doc, const limits& lim,
                                    std::vector<std::string>& rooms) {
   if (auto i = doc.find("rooms"); i != doc.end() && !i->is_null()) {
@@ -247,6 +260,7 @@ parsed<login_queue_request> parse_login_action(const json& doc,
       return failed(fail("bad_queue", "queue name is not allowed"));
     if (auto err = read_rooms(doc, lim, req.rooms)) return failed(*err);
     if (auto err = read_since(doc, req.since)) return failed(*err);
+    if (auto err = get_bool(doc, "batch", req.batch)) return failed(*err);
     return login_queue_request{std::move(req)};
   }
   if (action == "logout" || action == "ping") {
@@ -377,31 +391,28 @@ std::optional<error_info> check_chat(const chat_request& req,
 }
 
 std::string render_event(const chat_event& ev) {
-  json j{{"v", version}, {"type", to_string(ev.kind)}};
-  switch (ev.kind) {
-  case event_kind::message:
-  case event_kind::direct:
-    j["id"] = ev.id;
-    j["ts"] = ev.ts;
-    if (ev.kind == event_kind::message)
-      j["room"] = ev.room;
-    else
-      j["to"] = ev.to;
-    j["sender"] = ev.sender;
-    j["message"] = ev.text;
-    if (!ev.cid.empty()) j["cid"] = ev.cid;
-    break;
-  case event_kind::join:
-    j["room"] = ev.room;
-    j["login"] = ev.sender;
-    break;
-  case event_kind::leave:
-    j["room"] = ev.room;
-    j["login"] = ev.sender;
-    j["reason"] = ev.text;
-    break;
+  return json(ev).dump(); // the codec (chatrelay/json.hpp)
+}
+
+std::string render_batch(std::string_view room,
+                         const std::vector<std::string>& events) {
+  // The events are rendered once per message and shared by both audiences:
+  // a batch only frames them, so it costs a copy, not a JSON encode.
+  auto head = R"({"v":)" + std::to_string(version) +
+              R"(,"type":"batch","room":)" + json(room).dump() +
+              R"(,"messages":[)";
+  size_t size = head.size() + events.size() + 2;
+  for (auto& ev : events)
+    size += ev.size();
+  std::string out;
+  out.reserve(size);
+  out += head;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (i > 0) out += ',';
+    out += events[i];
   }
-  return j.dump();
+  out += "]}";
+  return out;
 }
 
 std::string render_error(const error_info& err, std::string_view cid) {
@@ -418,7 +429,7 @@ std::string render_welcome(const welcome& w) {
   for (auto& [room, events] : w.history) {
     auto& arr = history[room] = json::array();
     for (auto& ev : events)
-      arr.push_back(json::parse(render_event(ev)));
+      arr.push_back(ev);
   }
   json j{{"v", version},       {"type", "welcome"},  {"login", w.login},
          {"token", w.token},   {"rooms", w.rooms},   {"users", w.users},

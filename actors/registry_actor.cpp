@@ -3,6 +3,7 @@
 #include "actors/user_actor.hpp"
 #include "chatrelay/internal/logging.hpp"
 #include "chatrelay/internal/type_ids.hpp"
+#include "chatrelay/json.hpp"
 
 #include <caf/stateful_actor.hpp>
 
@@ -17,9 +18,6 @@ using json = nlohmann::json;
 namespace {
 
 constexpr const char* component = "registry";
-
-/// Client ids remembered per room for de-duplication (at least).
-constexpr size_t min_cid_window = 1000;
 
 /// Rooms nobody is in that are kept (with their history) before the least
 /// recently used are forgotten.
@@ -73,22 +71,9 @@ std::vector<std::string> dropped_rooms(const session_entry& old,
 
 // -- the events shared between relays (JSON on the events exchange) ---------
 
-json event_to_json(const chat_event& ev) {
-  return json{{"kind", static_cast<int>(ev.kind)},
-              {"id", ev.id},
-              {"ts", ev.ts},
-              {"room", ev.room},
-              {"sender", ev.sender},
-              {"to", ev.to},
-              {"text", ev.text},
-              {"cid", ev.cid}};
-}
-
 /// The replication event of a stamped chat message.
 std::string message_event(const std::string& origin, const chat_event& ev) {
-  return json{
-      {"event", "message"}, {"origin", origin}, {"message", event_to_json(ev)}}
-      .dump();
+  return json{{"event", "message"}, {"origin", origin}, {"message", ev}}.dump();
 }
 
 /// The first id of an active term: above every id an earlier term can have
@@ -99,26 +84,6 @@ std::string message_event(const std::string& origin, const chat_event& ev) {
 /// average, to reach it.
 uint64_t term_floor() {
   return static_cast<uint64_t>(protocol::now_ms()) * 1000;
-}
-
-/// A cid stamped again (see on_stamp) is known by its latest id.
-void replace_cid(room_state& r, const chat_event& ev) {
-  if (ev.cid.empty()) return;
-  if (auto i = r.recent.find(ev.sender + '\n' + ev.cid); i != r.recent.end())
-    i->second = ev.id;
-}
-
-chat_event event_from_json(const json& j) {
-  chat_event ev;
-  ev.kind = static_cast<event_kind>(j.at("kind").get<int>());
-  ev.id = j.at("id").get<uint64_t>();
-  ev.ts = j.at("ts").get<int64_t>();
-  ev.room = j.at("room").get<std::string>();
-  ev.sender = j.at("sender").get<std::string>();
-  ev.to = j.at("to").get<std::string>();
-  ev.text = j.at("text").get<std::string>();
-  ev.cid = j.at("cid").get<std::string>();
-  return ev;
 }
 
 } // namespace
@@ -246,11 +211,11 @@ void registry_state::on_stamp(chat_request& req, uint64_t tag, uint64_t gen) {
     notify(ev);
     return;
   }
-  auto& room = room_of(req.room);
-  if (room.moderating) {
+  auto& r = room_of(req.room);
+  if (r.moderating()) {
     // One order per room: wait behind the message being moderated (a
     // redelivery of that very message too: its cid is settled first).
-    room.waiting.push_back({std::move(req), std::move(batch), true});
+    r.hold({std::move(req), std::move(batch), true});
     return;
   }
   room_message({std::move(req), std::move(batch), true});
@@ -259,27 +224,19 @@ void registry_state::on_stamp(chat_request& req, uint64_t tag, uint64_t gen) {
 void registry_state::room_message(held_message msg) {
   auto& req = msg.req;
   auto& batch = msg.batch;
-  auto& room = room_of(req.room);
-  if (auto seen = seen_cid(room, req.sender, req.cid)) {
+  auto& r = room_of(req.room);
+  if (auto again = r.repeat(req, id_floor, protocol::now_ms())) {
     // Seen before: a client's resend, or a redelivery after a failure that
-    // may have lost the first publish. Publish it again, never as a new
-    // message. As it was (same id; clients drop what they already have)
-    // when nothing was stamped after it in this term; otherwise users would
-    // get a lower id after a higher one (or the event has left history), so
-    // it goes out with a new id and the same cid (clients drop it by sender
-    // and cid).
-    bool latest = seen->event && seen->id == room.seq && seen->id >= id_floor;
-    auto again = latest ? *seen->event
-                        : stamp({event_kind::message, 0, 0, req.room,
-                                 req.sender, "", req.message, req.cid});
+    // may have lost the first publish. Published again, never as a new
+    // message (room::repeat says with which id).
     CHATRELAY_LOG(debug, component,
                   "republishing cid " << req.cid << " of " << req.sender
-                                      << " as id " << again.id);
-    batch.messages.push_back(
-        {room_exchange(again.room), "", protocol::render_event(again)});
-    if (!latest) {
+                                      << " as id " << again->event.id);
+    batch.messages.push_back({room_exchange(again->event.room), "",
+                              protocol::render_event(again->event)});
+    if (again->restamped) {
       metrics->restamped.Increment();
-      replicate(batch, message_event(opts.id, again));
+      replicate(batch, message_event(opts.id, again->event));
     }
     publish(std::move(batch));
     return;
@@ -303,7 +260,7 @@ void registry_state::moderate(chat_event ev, publish_batch batch) {
   // A moderator (embedding) decides before the message is stamped; the
   // delivery stays unacked and the room's later messages wait until then.
   auto room = ev.room;
-  room_of(room).moderating = true;
+  room_of(room).set_moderating(true);
   self->request(moderator, moderator_timeout, filter_atom::value, ev)
       .then(
           [this, ev, batch, room](bool pass) mutable {
@@ -328,17 +285,15 @@ void registry_state::moderate(chat_event ev, publish_batch batch) {
 }
 
 void registry_state::resume_room(const std::string& room_name) {
-  auto& room = room_of(room_name);
-  room.moderating = false;
-  while (!room.moderating && !room.waiting.empty()) {
-    auto next = std::move(room.waiting.front());
-    room.waiting.pop_front();
-    guarded("waiting message", [&] { room_message(std::move(next)); });
-  }
+  room_of(room_name).set_moderating(false);
+  // room_of again each time: a message may create rooms (and evict others).
+  while (auto next = room_of(room_name).next_held())
+    guarded("waiting message", [&] { room_message(std::move(*next)); });
 }
 
 void registry_state::broadcast(chat_event ev, publish_batch batch) {
-  auto stamped = stamp(std::move(ev));
+  auto& r = room_of(ev.room);
+  auto stamped = r.stamp(std::move(ev), id_floor, protocol::now_ms());
   batch.messages.push_back(
       {room_exchange(stamped.room), "", protocol::render_event(stamped)});
   replicate(batch, message_event(opts.id, stamped));
@@ -370,10 +325,10 @@ void registry_state::on_inject(chat_event ev) {
                                      << ")");
     return;
   }
-  auto& room = room_of(req.room);
+  auto& r = room_of(req.room);
   held_message msg{std::move(req), {}, false}; // not moderated
-  if (room.moderating)
-    room.waiting.push_back(std::move(msg));
+  if (r.moderating())
+    r.hold(std::move(msg));
   else
     room_message(std::move(msg));
 }
@@ -410,7 +365,7 @@ std::vector<std::string>
 registry_state::presence(const std::string& room) const {
   std::vector<std::string> result;
   if (auto i = rooms.find(room); i != rooms.end())
-    for (auto& [login, count] : i->second.members)
+    for (auto& [login, count] : i->second.members())
       result.push_back(login);
   return result;
 }
@@ -461,11 +416,7 @@ void registry_state::remove_session(const std::string& queue) {
 void registry_state::enter(session_entry& e, const std::string& room,
                            publish_batch& batch) {
   if (!e.present.insert(room).second) return;
-  auto& members = room_of(room).members;
-  if (++members[e.login] > 1)
-    return; // another session of the same login is already there
-  if (members.size() > opts.presence_limit)
-    return; // a large room: presence is not broadcast
+  if (!room_of(room).enter(e.login)) return; // not announced
   chat_event ev{event_kind::join, 0, 0, room, e.login, "", "", ""};
   batch.messages.push_back(
       {room_exchange(room), "", protocol::render_event(ev)});
@@ -475,13 +426,7 @@ void registry_state::enter(session_entry& e, const std::string& room,
 void registry_state::leave(session_entry& e, const std::string& room,
                            const std::string& reason, publish_batch& batch) {
   if (e.present.erase(room) == 0) return;
-  auto& members = room_of(room).members;
-  auto i = members.find(e.login);
-  if (i == members.end() || --i->second > 0)
-    return; // the login is still there through another session
-  members.erase(i);
-  if (members.size() >= opts.presence_limit)
-    return; // a large room: presence is not broadcast
+  if (!room_of(room).leave(e.login)) return; // not announced
   chat_event ev{event_kind::leave, 0, 0, room, e.login, "", reason, ""};
   batch.messages.push_back(
       {room_exchange(room), "", protocol::render_event(ev)});
@@ -644,29 +589,16 @@ void registry_state::welcome(session_entry& e) {
   w.rooms = e.rooms;
   w.resumed = !e.since.empty();
   for (auto& room_name : e.rooms) {
-    auto& room = room_of(room_name);
-    // Large rooms list only the first presence-limit members.
-    auto& listed = w.users[room_name];
-    for (auto& [member, count] : room.members) {
-      if (listed.size() >= opts.presence_limit) break;
-      listed.push_back(member);
-    }
-    w.counts[room_name] = room.members.size();
-    auto& hist = w.history[room_name];
-    auto since = e.since.find(room_name);
-    if (since == e.since.end()) {
-      w.resumed = false;
-      hist.assign(room.history.begin(), room.history.end());
-      continue;
-    }
+    auto& r = room_of(room_name);
+    w.users[room_name] = r.listed();
+    w.counts[room_name] = r.members().size();
     // Resume: replay what came after `since`, if history still holds it.
-    auto last_seen = since->second;
-    bool covered =
-        last_seen >= room.seq ||
-        (!room.history.empty() && room.history.front().id <= last_seen + 1);
-    w.resumed = w.resumed && covered;
-    for (auto& ev : room.history)
-      if (ev.id > last_seen) hist.push_back(ev);
+    auto since = e.since.find(room_name);
+    auto replay = r.replay(since == e.since.end()
+                               ? std::nullopt
+                               : std::optional<uint64_t>{since->second});
+    w.resumed = w.resumed && since != e.since.end() && replay.complete;
+    w.history[room_name] = std::move(replay.events);
   }
   // The welcome goes first: a client learns its token before any event.
   batch.messages.insert(batch.messages.begin(),
@@ -777,47 +709,6 @@ std::string registry_state::resolve_room(const session_entry& e,
   return contains(e.rooms, room) ? room : std::string{};
 }
 
-chat_event registry_state::stamp(chat_event ev) {
-  auto& r = room_of(ev.room);
-  r.seq = std::max(r.seq + 1, id_floor);
-  ev.id = r.seq;
-  ev.ts = protocol::now_ms();
-  remember(r, ev);
-  replace_cid(r, ev);
-  return ev;
-}
-
-std::optional<seen_message>
-registry_state::seen_cid(const room_state& r, const std::string& sender,
-                         const std::string& cid) const {
-  if (cid.empty()) return std::nullopt;
-  auto i = r.recent.find(sender + '\n' + cid);
-  if (i == r.recent.end()) return std::nullopt;
-  seen_message seen{i->second, nullptr};
-  // History is in id order: the event is there while history holds it.
-  auto h = std::lower_bound(
-      r.history.begin(), r.history.end(), seen.id,
-      [](const chat_event& ev, uint64_t id) { return ev.id < id; });
-  if (h != r.history.end() && h->id == seen.id) seen.event = &*h;
-  return seen;
-}
-
-void registry_state::remember(room_state& r, const chat_event& ev) {
-  if (opts.history_size > 0) {
-    r.history.push_back(ev);
-    while (r.history.size() > opts.history_size)
-      r.history.pop_front();
-  }
-  if (ev.cid.empty()) return;
-  auto key = ev.sender + '\n' + ev.cid;
-  if (r.recent.emplace(key, ev.id).second)
-    r.cid_order.push_back(std::move(key));
-  while (r.cid_order.size() > std::max(min_cid_window, opts.history_size)) {
-    r.recent.erase(r.cid_order.front());
-    r.cid_order.pop_front();
-  }
-}
-
 // -- replication --------------------------------------------------------------
 
 void registry_state::on_event(const delivery& d) {
@@ -856,11 +747,8 @@ void registry_state::on_event(const delivery& d) {
         remove_session(queue);
       }
     } else if (event == "message") {
-      auto ev = event_from_json(j.at("message"));
-      auto& r = room_of(ev.room);
-      r.seq = std::max(r.seq, ev.id);
-      remember(r, ev);
-      replace_cid(r, ev);
+      auto ev = j.at("message").get<chat_event>();
+      room_of(ev.room).replicate(ev);
     } else if (event == "snapshot") {
       auto target = j.at("for").get<std::string>();
       if (target == opts.id || target == "*") apply_snapshot(d.body);
@@ -915,9 +803,9 @@ std::string registry_state::snapshot_for(const std::string& relay) const {
   json rooms_json = json::object();
   for (auto& [room_name, r] : rooms) {
     json hist = json::array();
-    for (auto& ev : r.history)
-      hist.push_back(event_to_json(ev));
-    rooms_json[room_name] = {{"seq", r.seq}, {"history", hist}};
+    for (auto& ev : r.history())
+      hist.push_back(ev);
+    rooms_json[room_name] = {{"seq", r.seq()}, {"history", hist}};
   }
   return json{{"event", "snapshot"}, {"origin", opts.id},
               {"for", relay},        {"sessions", sessions_json},
@@ -942,7 +830,7 @@ void registry_state::apply_snapshot(const std::string& body) {
     auto& room = new_rooms[room_name];
     room.seq = r.at("seq").get<uint64_t>();
     for (auto& ev : r.at("history"))
-      room.history.push_back(event_from_json(ev));
+      room.history.push_back(ev.get<chat_event>());
   }
   std::vector<session_copy> new_sessions;
   for (auto& x : j.at("sessions"))
@@ -956,10 +844,10 @@ void registry_state::apply_snapshot(const std::string& body) {
   rooms.clear();
   retired_seq = std::max(retired_seq, retired);
   for (auto& [room_name, copy] : new_rooms) {
-    auto& room = room_of(room_name);
-    room.seq = copy.seq;
+    auto& r = room_of(room_name);
+    r.restore_seq(copy.seq);
     for (auto& ev : copy.history)
-      remember(room, ev);
+      r.restore(ev);
   }
   for (auto& x : new_sessions) {
     apply_login(x.login, x.queue, x.token, x.rooms);
@@ -1101,7 +989,7 @@ void registry_state::update_gauges() {
   metrics->users_online.Set(static_cast<double>(logins.size()));
   metrics->peers.Set(static_cast<double>(peers.size()));
   auto occupied = std::count_if(rooms.begin(), rooms.end(), [](auto& r) {
-    return !r.second.members.empty();
+    return !r.second.members().empty();
   });
   metrics->rooms_online.Set(static_cast<double>(occupied));
 }
@@ -1112,11 +1000,13 @@ void registry_state::on_exception(const char* what, const std::exception& e) {
                 "error in " << what << " (ignored): " << e.what());
 }
 
-room_state& registry_state::room_of(const std::string& room_name) {
+room& registry_state::room_of(const std::string& room_name) {
   auto i = rooms.find(room_name);
   if (i == rooms.end()) {
-    i = rooms.emplace(room_name, room_state{}).first;
-    i->second.seq = retired_seq;
+    room_bounds bounds;
+    bounds.history_size = opts.history_size;
+    bounds.presence_limit = opts.presence_limit;
+    i = rooms.emplace(room_name, room{bounds, retired_seq}).first;
     i->second.last_used = ++room_clock; // the newest: never evicted here
     if (rooms.size() > std::max(next_room_sweep, max_idle_rooms)) {
       evict_rooms();
@@ -1138,7 +1028,7 @@ void registry_state::evict_rooms() {
     std::nth_element(idle.begin(), idle.begin() + excess, idle.end());
     for (size_t k = 0; k < excess; ++k) {
       auto r = rooms.find(idle[k].second);
-      retired_seq = std::max(retired_seq, r->second.seq);
+      retired_seq = std::max(retired_seq, r->second.seq());
       rooms.erase(r);
     }
   }

@@ -3,6 +3,7 @@
 // state shared with other relays through the events exchange.
 #pragma once
 
+#include "actors/room.hpp"
 #include "chatrelay/internal/actors.hpp"
 #include "chatrelay/internal/protocol.hpp"
 #include "chatrelay/metrics.hpp"
@@ -42,42 +43,6 @@ struct session_entry {
   std::vector<std::string> stale;
 };
 
-/// A room message waiting for its turn while the room's moderator decides
-/// on an earlier one (one order per room).
-struct held_message {
-  chat_request req;
-  publish_batch batch;
-  bool moderate = true; ///< false for an embedder's inject
-};
-
-/// One room: its sequence, history, members and recent client ids.
-struct room_state {
-  uint64_t seq = 0;
-  std::deque<chat_event> history;
-  std::map<std::string, size_t> members; ///< login -> sessions present
-  /// Recently stamped client ids, "sender\ncid" -> id: a redelivered or
-  /// resent message is never stamped twice (only the id is kept; the event
-  /// itself lives in `history` while it is there).
-  std::unordered_map<std::string, uint64_t> recent;
-  std::deque<std::string> cid_order;
-  /// A moderator is deciding on a message of this room; `waiting` holds
-  /// the room's later messages until it has.
-  bool moderating = false;
-  std::deque<held_message> waiting;
-  uint64_t last_used = 0; ///< for evicting the least recently used rooms
-
-  /// Whether the room can be forgotten (only its sequence matters).
-  bool idle() const {
-    return members.empty() && !moderating && waiting.empty();
-  }
-};
-
-/// A client id seen before in a room.
-struct seen_message {
-  uint64_t id = 0;
-  const chat_event* event = nullptr; ///< null once out of the history
-};
-
 /// An observer and its events not yet handled (see registry_state::notify).
 struct observer_entry {
   observer_actor handle;
@@ -98,7 +63,7 @@ struct registry_state {
   uint64_t generation = 0;
   std::unordered_map<std::string, session_entry> sessions; ///< by queue
   std::unordered_map<std::string, std::vector<std::string>> logins; ///< queues
-  std::map<std::string, room_state> rooms;
+  std::map<std::string, room> rooms;
   uint64_t next_session = 1;
   uint64_t direct_seq = 0;
   /// First id of the current active term (see term_floor); 0 before any.
@@ -143,7 +108,7 @@ struct registry_state {
   }
 
   /// The room, created (above retired_seq) when new.
-  room_state& room_of(const std::string& room_name);
+  room& room_of(const std::string& room_name);
 
 private:
   // -- sessions ---------------------------------------------------------------
@@ -184,7 +149,6 @@ private:
   void on_chat(const delivery& d);
   std::string resolve_room(const session_entry& e,
                            const std::string& room) const;
-  chat_event stamp(chat_event ev);
   void broadcast(chat_event ev, publish_batch batch);
   /// A room message in its turn: published again if seen, else moderated
   /// (a moderator holds the room) or stamped.
@@ -192,10 +156,6 @@ private:
   void moderate(chat_event ev, publish_batch batch);
   /// The moderator settled the room's message: the next ones go on.
   void resume_room(const std::string& room_name);
-  std::optional<seen_message> seen_cid(const room_state& r,
-                                       const std::string& sender,
-                                       const std::string& cid) const;
-  void remember(room_state& r, const chat_event& ev);
   void evict_rooms();
 
   // -- replication ------------------------------------------------------------

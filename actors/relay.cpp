@@ -137,7 +137,6 @@ caf::expected<relay> spawn_relay(caf::actor_system& sys, relay_options opts,
   assign_default_id(opts);
   if (auto err = validate(opts); !err.empty())
     return make_error(relay_errc::invalid_option, std::move(err));
-  log::set_level(opts.log_level);
   if (!metrics) metrics = std::make_shared<relay_metrics>();
   auto broker = sys.spawn<caf::detached>(broker::broker, opts, metrics);
   auto reg = sys.spawn(registry, std::move(opts), broker, metrics);

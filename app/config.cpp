@@ -1,100 +1,114 @@
 #include "app/config.hpp"
 
-#include "chatrelay/config.hpp"
-#include "chatrelay/internal/type_ids.hpp"
-
 #include <caf/atom.hpp>
 #include <caf/config_option_adder.hpp>
-#include <caf/config_value.hpp>
-
-#include <fstream>
-#include <vector>
 
 namespace chatrelay::app {
 
-relay_config::relay_config() {
-  caf::config_option_adder relay{custom_options_, "relay"};
-  add_options(relay, options)
-      .add(
-          remote.port, "remote-port",
-          "publish the registry through CAF's middleman on this port (0 = off)")
-      .add(remote.host, "remote-host",
-           "address the published registry listens on")
-      .add(daemon.log_format, "log-format",
-           "log lines as \"text\" or \"json\" (one object per line)");
-  caf::config_option_adder{custom_options_, "global"}
-      .add(daemon.version, "version", "print the version and exit")
-      .add(daemon.check_config, "check-config",
-           "check the configuration (file and flags) and exit: 0 valid, 1 not");
-  // Empty: found next to the installed daemon or in the build tree
-  // (app/service.hpp, resolve_web_root).
-  options.web_root.clear();
-  // Peers must speak the same typed interfaces; the file or a flag may
-  // still override this.
-  set("middleman.app-identifiers",
-      std::vector<std::string>{chatrelay::app_identifier});
-  // CAF's default work-stealing scheduler polls for work after every job
-  // (600 attempts, then 10 ms naps) on max(cores, 4) threads: at 200 chats/s
-  // that cost ~1 ms of relay CPU per chat and starved the broker on a small
-  // machine. Work sharing sleeps on a condition variable: 5-8x less CPU per
-  // chat, idle ~0.1% of a core (bench/run-scheduler.sh). A file or flag wins.
-  set("scheduler.policy", caf::atom("sharing"));
-}
-
-std::string relay_config::validate_daemon() const {
-  if (daemon.log_format != "text" && daemon.log_format != "json")
-    return "relay.log-format: must be \"text\" or \"json\"";
-  return {};
-}
-
 namespace {
 
-std::string trim(const std::string& s) {
-  auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) return {};
-  auto e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
+option_table<daemon_options> make_daemon_table() {
+  using o = daemon_options;
+  option_table<o> t{"relay"};
+  t.heading("HTTP: web client, /healthz, /readyz, /metrics")
+      .add(&o::http, "http", "HTTP address", host_port())
+      .add(&o::web_root, "web-root", "directory of the built web client")
+      .notes("Unset: the installed <prefix>/share/chat-relay/web next to the "
+             "daemon, or in a build tree the build's own copy (build/web) or "
+             "web/dist. The daemon logs at start where it serves the client "
+             "from.")
+      .example(R"("/usr/share/chat-relay/web")")
+      .add(&o::web_stomp_url, "web-stomp-url",
+           "web-stomp URL given to browsers (GET /config.json)")
+      .add(&o::web_user, "web-user", "broker user given to browsers")
+      .add(&o::web_password, "web-password",
+           "broker password given to browsers");
+  t.heading("logging")
+      .add(&o::log_level, "log-level", "least severe log lines written",
+           one_of({"debug", "info", "warning", "error"}))
+      .add(&o::log_format, "log-format", "log lines as text or JSON",
+           one_of({"text", "json"}))
+      .notes("text: one line \"time level component: message\" (under "
+             "systemd with the journal's priority instead of a time); json: "
+             "one object per line (ts, level, component, msg) for log "
+             "shippers.");
+  t.heading("embedding across processes (docs/embedding.md)")
+      .add(&o::remote_port, "remote-port",
+           "publish the relay's public interface through CAF's middleman on "
+           "this port (0: off)")
+      .notes("Peers must share middleman.app-identifiers (default the "
+             "daemon's).")
+      .add(&o::remote_host, "remote-host",
+           "address the published relay listens on", not_empty());
+  return t;
 }
+
+// Why the daemon schedules with 'sharing' (relay_config sets it; a file or
+// flag wins), for the example config.
+constexpr const char* scheduler_section = R"(
+; CAF's own sections work in the same file, e.g.:
+[scheduler]
+; The daemon's default is work sharing (one queue, idle threads sleep on a
+; condition variable). CAF's own default, 'stealing', polls for work after
+; every job (work-stealing.aggressive-poll-attempts=100, then
+; moderate-poll-attempts=500 with 50us naps): measured on 2 cores at 200
+; chats/s, ~1 ms of relay CPU per chat with 'stealing' vs 100-200 us with
+; 'sharing', idle 0.5-0.8% vs 0.1% of a core (bench/run-scheduler.sh).
+; 'stealing' only pays off with many cores and actors busy all the time.
+policy='sharing'
+; Worker threads; CAF's default is max(cores, 4). Sleeping threads cost
+; nothing with 'sharing' (1, 2 and 4 measured the same).
+; max-threads=2
+)";
+
+constexpr const char* example_header =
+    R"(; chat-relayd configuration (CAF 0.17 INI format).
+;
+; Generated by `chat-relayd --example-config` from the option tables
+; (actors/options.cpp, app/config.cpp): edit those, not this file (the unit
+; suite `options` fails when the two differ).
+;
+; Use it with:  chat-relayd --config-file=config/chat-relay.ini
+; Without --config-file the daemon reads caf-application.ini in the working
+; directory, if present. Every option is also a flag (--relay.http=...); flags
+; win over the file. Strings are quoted, durations carry a unit (250ms, 5s,
+; 2min), lists are written ["a", "b"]. An unknown key, a value of the wrong
+; type or out of its range stops the daemon at start with a message naming
+; the file and the key (--check-config checks without starting).
+; The values below are the defaults (include/chatrelay/defaults.hpp).
+
+[relay]
+)";
 
 } // namespace
 
-std::string relay_config::check_file() const {
-  if (config_file_path.empty()) return {};
-  std::ifstream in{config_file_path};
-  if (!in) return {}; // CAF already reported a missing explicit file
-  std::string line;
-  std::string section;
-  int lineno = 0;
-  while (std::getline(in, line)) {
-    ++lineno;
-    auto text = trim(line);
-    if (text.empty() || text[0] == ';' || text[0] == '#') continue;
-    auto where = config_file_path + ":" + std::to_string(lineno) + ": ";
-    if (text.front() == '[') {
-      if (text.back() != ']') return where + "malformed section header";
-      section = trim(text.substr(1, text.size() - 2));
-      continue;
-    }
-    auto eq = text.find('=');
-    if (eq == std::string::npos) return where + "expected key=value";
-    auto key = trim(text.substr(0, eq));
-    auto value = trim(text.substr(eq + 1));
-    // Strip a trailing comment outside of strings.
-    if (auto sc = value.find(" ;");
-        sc != std::string::npos && value.find('"') == std::string::npos)
-      value = trim(value.substr(0, sc));
-    auto name = section.empty() ? key : section + "." + key;
-    auto* opt = custom_options_.qualified_name_lookup(name);
-    if (!opt) return where + "unknown option '" + name + "'";
-    auto parsed = caf::config_value::parse(value);
-    if (!parsed)
-      return where + "option '" + name + "': cannot parse value " + value;
-    if (auto err = opt->check(*parsed))
-      return where + "option '" + name + "': value " + value +
-             " is not a valid " +
-             std::string(opt->type_name().data(), opt->type_name().size());
-  }
-  return {};
+const option_table<daemon_options>& daemon_option_table() {
+  static const auto table = make_daemon_table();
+  return table;
+}
+
+relay_config::relay_config() : program_config("chat-relayd") {
+  add(relay_option_table(), options);
+  add(daemon_option_table(), daemon);
+  caf::config_option_adder{custom_options_, "global"}
+      .add(version, "version", "print the version and exit")
+      .add(check_config, "check-config",
+           "check the configuration (file and flags) and exit: 0 valid, 1 not")
+      .add(example_config, "example-config",
+           "print the commented example config (every option at its "
+           "default) and exit");
+  // CAF's default work-stealing scheduler polls for work after every job:
+  // at 200 chats/s that cost ~1 ms of relay CPU per chat and starved the
+  // broker on a small machine; work sharing sleeps on a condition variable
+  // (5-8x less CPU per chat, bench/run-scheduler.sh).
+  set("scheduler.policy", caf::atom("sharing"));
+}
+
+void write_example_config(std::ostream& out) {
+  out << example_header;
+  relay_option_table().write_example(out);
+  daemon_option_table().write_example(out);
+  out << scheduler_section;
 }
 
 } // namespace chatrelay::app

@@ -12,8 +12,9 @@
 namespace chatrelay::app {
 
 http_server::http_server(const relay_options& opts,
+                         const daemon_options& daemon,
                          std::shared_ptr<relay_metrics> metrics)
-    : opts_(opts), metrics_(std::move(metrics)),
+    : opts_(opts), daemon_(daemon), metrics_(std::move(metrics)),
       server_(std::make_unique<httplib::Server>()) {}
 
 http_server::~http_server() {
@@ -79,10 +80,11 @@ std::string http_server::start() {
     res.set_content(status_page_html, "text/html; charset=utf-8");
   });
   auto& o = opts_;
+  auto& d = daemon_;
   nlohmann::json client_config{
-      {"wsUrl", o.web_stomp_url},
-      {"login", o.web_user},
-      {"passcode", o.web_password},
+      {"wsUrl", d.web_stomp_url},
+      {"login", d.web_user},
+      {"passcode", d.web_password},
       {"relayUser", o.amqp_user},
       {"defaultRoom", o.default_room},
       {"maxMessageSize", o.max_message_size},
@@ -97,12 +99,12 @@ std::string http_server::start() {
             res.set_content(client_config.dump(), "application/json");
           });
   // The built web client (resolved by the daemon; "" = none).
-  if (!o.web_root.empty()) srv.set_mount_point("/", o.web_root);
-  auto colon = o.http.rfind(':');
-  auto host = o.http.substr(0, colon);
-  auto port = std::stoi(o.http.substr(colon + 1));
+  if (!d.web_root.empty()) srv.set_mount_point("/", d.web_root);
+  auto colon = d.http.rfind(':');
+  auto host = d.http.substr(0, colon);
+  auto port = std::stoi(d.http.substr(colon + 1));
   if (!srv.bind_to_port(host.c_str(), port))
-    return "relay.http: cannot listen on " + o.http;
+    return "relay.http: cannot listen on " + d.http;
   thread_ = std::thread{[this] { server_->listen_after_bind(); }};
   return {};
 }

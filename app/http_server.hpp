@@ -1,6 +1,7 @@
 // The daemon's HTTP port: web client, health, readiness, metrics.
 #pragma once
 
+#include "app/config.hpp"
 #include "chatrelay/metrics.hpp"
 #include "chatrelay/options.hpp"
 
@@ -18,7 +19,7 @@ namespace chatrelay::app {
 
 class http_server {
 public:
-  http_server(const relay_options& opts,
+  http_server(const relay_options& opts, const daemon_options& daemon,
               std::shared_ptr<relay_metrics> metrics);
   ~http_server();
 
@@ -38,6 +39,7 @@ private:
   std::mutex probe_mutex_;
   std::function<bool()> probe_;
   relay_options opts_;
+  daemon_options daemon_;
   std::shared_ptr<relay_metrics> metrics_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;

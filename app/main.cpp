@@ -11,78 +11,34 @@
 #include <caf/actor_system.hpp>
 #include <caf/io/middleman.hpp>
 
-#include <caf/after.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
 #include <chrono>
-#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <thread>
-
-#include <signal.h>
-#include <unistd.h>
 
 using namespace chatrelay;
 
 namespace {
 
-/// Blocks SIGINT/SIGTERM in every thread and waits for one of them.
-class signal_waiter {
-public:
-  signal_waiter() {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
-  }
-
-  int wait() {
-    int sig = 0;
-    sigwait(&set_, &sig);
-    return sig;
-  }
-
-private:
-  sigset_t set_;
-};
-
 /// Waits for a stop signal or for the relay to fail, whichever comes first.
 /// Returns the failure (none: a signal came).
 caf::error serve_until_stopped(caf::actor_system& sys, const relay& relay,
-                               signal_waiter& signals,
+                               stop_signals& signals,
                                const relay_metrics& metrics) {
   // Readiness for systemd follows the relay's role (as /readyz does).
   app::service_notifier service;
-  caf::scoped_actor self{sys};
   // The relay's own actors (the published facade could be killed by a
   // remote peer without the relay failing).
-  self->monitor(internal::relay_access::registry(relay));
-  self->monitor(internal::relay_access::broker(relay));
-  // A thread turns the signal into a message, so one receive waits for both.
-  auto me = caf::actor_cast<caf::actor>(self);
-  std::thread waiter{[me, &signals] {
-    auto sig = signals.wait();
-    caf::anon_send(me, sig);
-  }};
-  caf::error failure;
-  bool done = false;
-  while (!done)
-    self->receive(
-        [&](int sig) {
-          CHATRELAY_LOG(info, "main", "signal " << sig << ": shutting down");
-          done = true;
-        },
-        [&](const caf::down_msg& down) {
-          failure = down.reason ? down.reason : caf::exit_reason::unknown;
-          kill(getpid(), SIGTERM); // wakes the signal thread
-        },
-        caf::after(std::chrono::milliseconds{200}) >>
-            [&] { service.update(metrics); });
+  auto failure = signals.wait_or_down(sys,
+                                      {internal::relay_access::registry(relay),
+                                       internal::relay_access::broker(relay)},
+                                      [&] { service.update(metrics); });
+  if (!failure) CHATRELAY_LOG(info, "main", "stop signal: shutting down");
   service.stopping();
-  waiter.join();
   return failure;
 }
 
@@ -113,41 +69,27 @@ bool relay_answers(caf::actor_system& sys, const relay_actor& facade) {
 } // namespace
 
 int main(int argc, char** argv) {
-  // Block the signals before any thread starts so only sigwait sees them.
-  signal_waiter signals;
+  // Block the signals before any thread starts so only stop_signals sees them.
+  stop_signals signals;
   app::relay_config cfg;
-  chatrelay::add_message_types(cfg);
-  cfg.load<caf::io::middleman>();
-  if (auto err = cfg.parse(argc, argv)) {
-    std::cerr << "chat-relayd: " << caf::actor_system_config::render(err)
-              << "\n";
-    return EXIT_FAILURE;
-  }
-  if (cfg.cli_helptext_printed) return EXIT_SUCCESS;
-  if (cfg.daemon.version) {
+  if (auto exit_status = cfg.read(argc, argv)) return *exit_status;
+  if (cfg.version) {
     std::cout << app::version_text() << "\n";
     return EXIT_SUCCESS;
   }
-  if (auto err = cfg.check_file(); !err.empty()) {
-    std::cerr << "chat-relayd: " << err << "\n";
-    return EXIT_FAILURE;
+  if (cfg.example_config) {
+    app::write_example_config(std::cout);
+    return EXIT_SUCCESS;
   }
   auto& opts = cfg.options;
+  auto& daemon = cfg.daemon;
   assign_default_id(opts);
-  if (auto err = validate(opts); !err.empty()) {
-    std::cerr << "chat-relayd: " << err << "\n";
-    return EXIT_FAILURE;
-  }
-  if (auto err = cfg.validate_daemon(); !err.empty()) {
-    std::cerr << "chat-relayd: " << err << "\n";
-    return EXIT_FAILURE;
-  }
-  opts.web_root = app::resolve_web_root(opts.web_root);
-  if (cfg.daemon.check_config) return app::report_config_check(cfg);
-  log::set_level(opts.log_level);
-  log::set_format(cfg.daemon.log_format);
+  daemon.web_root = app::resolve_web_root(daemon.web_root);
+  if (cfg.check_config) return app::report_config_check(cfg);
+  log::set_level(daemon.log_level);
+  log::set_format(daemon.log_format);
   auto metrics = std::make_shared<relay_metrics>();
-  app::http_server http{opts, metrics};
+  app::http_server http{opts, daemon, metrics};
   if (auto err = http.start(); !err.empty()) {
     std::cerr << "chat-relayd: " << err << "\n";
     return EXIT_FAILURE;
@@ -162,15 +104,15 @@ int main(int argc, char** argv) {
   auto relay = std::move(*spawned);
   http.set_probe(
       [&sys, facade = relay.facade()] { return relay_answers(sys, facade); });
-  if (cfg.remote.port != 0) {
+  if (daemon.remote_port != 0) {
     // Remote observers and bots reach the relay's public interface (only
     // that: the facade) through the middleman.
-    auto& r = cfg.remote;
-    auto port =
-        sys.middleman().publish(relay.facade(), r.port, r.host.c_str(), true);
+    auto port = sys.middleman().publish(relay.facade(), daemon.remote_port,
+                                        daemon.remote_host.c_str(), true);
     if (!port) {
-      std::cerr << "chat-relayd: cannot publish the relay on " << r.host << ":"
-                << r.port << " (relay.remote-host/remote-port): "
+      std::cerr << "chat-relayd: cannot publish the relay on "
+                << daemon.remote_host << ":" << daemon.remote_port
+                << " (relay.remote-host/remote-port): "
                 << sys.render(port.error()) << "\n";
       http.set_probe({});
       relay.stop();
@@ -178,12 +120,12 @@ int main(int argc, char** argv) {
       return EXIT_FAILURE;
     }
     CHATRELAY_LOG(info, "main",
-                  "relay published on " << r.host << ":" << *port);
+                  "relay published on " << daemon.remote_host << ":" << *port);
   }
   CHATRELAY_LOG(info, "main",
                 app::version_text()
-                    << ": " << opts.id << " serving; HTTP on " << opts.http);
-  app::log_web_root(opts.web_root);
+                    << ": " << opts.id << " serving; HTTP on " << daemon.http);
+  app::log_web_root(daemon.web_root);
   arm_failure_hook(internal::relay_access::registry(relay));
   auto failure = serve_until_stopped(sys, relay, signals, *metrics);
   http.set_probe({});

@@ -93,14 +93,11 @@ void log_web_root(const std::string& web_root) {
 }
 
 int report_config_check(const relay_config& cfg) {
-  // CAF itself refuses a --config-file it cannot open; only its default
-  // (caf-application.ini in the working directory) may be absent.
-  auto file = cfg.config_file_path;
-  if (!file.empty() && access(file.c_str(), R_OK) != 0) file.clear();
+  auto file = cfg.file();
   std::cout << "chat-relayd: configuration "
             << (file.empty() ? "(defaults and flags, no file)" : "file " + file)
             << " is valid\n";
-  auto& web = cfg.options.web_root;
+  auto& web = cfg.daemon.web_root;
   std::cout << "web client: " << (web.empty() ? "not found" : web) << "\n";
   return EXIT_SUCCESS;
 }

@@ -8,21 +8,17 @@
 //   --bot.name=NAME              sender of the bot's answers ("timebot")
 //   --bot.banned-words=["a","b"] words the moderator drops (case-insensitive)
 // Stops on SIGINT/SIGTERM.
-#include <chatrelay/config.hpp>
+#include <chatrelay/app.hpp>
 #include <chatrelay/relay.hpp>
-#include <chatrelay/type_ids.hpp>
 
 #include <caf/actor_system.hpp>
-#include <caf/actor_system_config.hpp>
 #include <caf/config_option_adder.hpp>
-#include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
-#include <csignal>
 #include <ctime>
 #include <iostream>
 #include <string>
@@ -33,22 +29,17 @@ using namespace chatrelay;
 
 namespace {
 
-struct config : caf::actor_system_config {
+struct config : program_config {
   relay_options relay;
   std::string bot_name = "timebot";
   std::vector<std::string> banned_words = {"spam"};
 
-  config() {
-    chatrelay::add_message_types(*this);
-    load<caf::io::middleman>();
-    caf::config_option_adder relay_group{custom_options_, "relay"};
-    add_options(relay_group, relay);
+  config() : program_config("embedded_bot") {
+    add(relay_option_table(), relay);
     caf::config_option_adder{custom_options_, "bot"}
         .add(bot_name, "name", "sender of the bot's answers")
         .add(banned_words, "banned-words",
              "the moderator drops room messages containing one of these");
-    set("middleman.app-identifiers",
-        std::vector<std::string>{chatrelay::app_identifier});
   }
 };
 
@@ -117,19 +108,10 @@ bool wait_active(caf::actor_system& sys, const relay_actor& relay,
 } // namespace
 
 int main(int argc, char** argv) {
-  // Block the stop signals before CAF starts its threads; main waits for them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before CAF starts its threads: they inherit the blocked signals.
+  stop_signals signals;
   config cfg;
-  if (auto err = cfg.parse(argc, argv)) {
-    std::cerr << "embedded_bot: " << caf::actor_system_config::render(err)
-              << "\n";
-    return EXIT_FAILURE;
-  }
-  if (cfg.cli_helptext_printed) return EXIT_SUCCESS;
+  if (auto exit_status = cfg.read(argc, argv)) return *exit_status;
   caf::actor_system sys{cfg};
   auto relay = spawn_relay(sys, cfg.relay);
   if (!relay) {
@@ -146,8 +128,7 @@ int main(int argc, char** argv) {
   else
     std::cerr << "embedded_bot: relay not active yet (standby or no broker)"
               << std::endl;
-  int sig = 0;
-  sigwait(&stop_signals, &sig);
+  signals.wait();
   // The relay first (nothing asks the bot or the moderator afterwards), then
   // the program's own actors.
   relay->stop();

@@ -257,6 +257,8 @@ async function runPoint(pool, id, rate, durationSec, extraPids) {
     duplicates: col.reduce((a, c) => a + c.dups, 0),
     reordered: col.reduce((a, c) => a + c.reorders, 0),
     stale: col.reduce((a, c) => a + c.stale, 0),
+    // chat frames received (a batch is one frame): deliveries per frame shows the relay's grouping
+    frames: col.reduce((a, c) => a + (c.frames ?? 0), 0),
     receipts_missing: col.reduce((a, c) => a + c.receiptsMissing, 0),
     sender_max_lag_ms: round(Math.max(...sentMsgs.map((m) => m.maxLagMs)), 1),
     cpu,

@@ -29,6 +29,12 @@ def integrity(p):
     return s
 
 
+def per_frame(p):
+    """Chat messages per received frame (1 without batching; a batch frame carries several)."""
+    fr = p.get("frames")
+    return p["deliveries"] / fr if fr else None
+
+
 def server_of(target):
     return {"relay": "relay", "sio": "sio-server"}.get(target)
 
@@ -48,7 +54,9 @@ def write_report(out, stamp, rev, alive, nproc, relay_args):
              + (f"; relay scheduler: `{sched}`" if sched else "") + ". "
              f"{res['users']} users in one room, {res['senders']} of them send (open loop: message k of a sender is due at "
              f"k/rate whatever the answers), {res['workers']} client threads; every SEND asks for a receipt (Socket.IO: an ack), "
-             "as the web client does. Broker, relay, Socket.IO server and load client share one "
+             "as the web client does. "
+             + ("Relay logins ask for `\"batch\": true` (messages inside a batch frame are counted one by one). " if res.get("batch") else "")
+             + "Broker, relay, Socket.IO server and load client share one "
              f"{nproc}-core machine (loopback). Raw data: `results.json`, `bench.log`, `relay.log`.\n")
     if loads:
         busy = max(loads) > int(nproc) * 1.25
@@ -91,8 +99,8 @@ def write_report(out, stamp, rev, alive, nproc, relay_args):
         L.append(f"| browser path, highest rate a 100-user room sustains with p99 <= 50 ms: >= 1,000 msg/s | {f(sr)} msg/s | {'**PASS**' if sr >= 1000 else '**FAIL**'} |")
 
     L.append("\n## Sweep\n")
-    L.append("| target | rate msg/s | sent msg/s | deliveries/s | p50 ms | p99 ms | max ms | missing/dup/reordered | receipts missing | sender lag ms | broker µs/delivery | server µs/chat | client cores | load 1m | verdict |")
-    L.append("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|")
+    L.append("| target | rate msg/s | sent msg/s | deliveries/s | msgs/frame | p50 ms | p99 ms | max ms | missing/dup/reordered | receipts missing | sender lag ms | broker µs/delivery | server µs/chat | client cores | load 1m | verdict |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|")
     for name in ("relay", "topic", "sio"):
         t = targets.get(name)
         if not t:
@@ -100,7 +108,7 @@ def write_report(out, stamp, rev, alive, nproc, relay_args):
         srv = server_of(name)
         for p in t["points"] + ([t["flat"]] if t.get("flat") else []):
             verdict = "flat out" if p["rate"] == "flat" else ("pass" if p.get("pass") else "**fail**")
-            L.append(f"| {name} | {p['rate']} | {f(p['send_rate'])} | {f(p['deliveries_per_s'])} | {f(g(p, 'latency_ms', 'p50'), '{:.2f}')} "
+            L.append(f"| {name} | {p['rate']} | {f(p['send_rate'])} | {f(p['deliveries_per_s'])} | {f(per_frame(p), '{:.2f}')} | {f(g(p, 'latency_ms', 'p50'), '{:.2f}')} "
                      f"| {f(g(p, 'latency_ms', 'p99'), '{:.2f}')} | {f(g(p, 'latency_ms', 'max'), '{:.1f}')} | {integrity(p)} | {p['receipts_missing']} "
                      f"| {f(p['sender_max_lag_ms'], '{:.1f}')} | {f(cpu(p, 'broker'), '{:.1f}')} | {f(cpu(p, srv, 'us_per_chat') if srv else None, '{:.0f}')} "
                      f"| {f(g(p, 'cpu', 'client', 'core_share'), '{:.2f}')} | {f(g(p, 'loadavg_1m', 'after'), '{:.2f}')} | {verdict} |")
@@ -123,7 +131,8 @@ def write_report(out, stamp, rev, alive, nproc, relay_args):
         L.extend(notes)
     L.append("\n## Plot\n\n![p99 against send rate, per target](plot.png)\n")
     L.append("Columns: rate = the senders' schedule, sent = what they achieved; deliveries/s = unique deliveries / (last "
-             "delivery - first send); latency = receive time - send time (one monotonic clock, stamped in the message "
+             "delivery - first send); msgs/frame = deliveries / chat frames received (above 1 only when the relay sends "
+             "batches); latency = receive time - send time (one monotonic clock, stamped in the message "
              "text), per delivery; missing = per receiver and sender, chats sent but never received (the drain waits until "
              "all arrived, nothing new for 2 s, or 10 s); sender lag = how late the client itself was on its schedule "
              "(large values mean the load client, not the server, was the bottleneck); flat out = each sender keeps "

@@ -73,6 +73,7 @@ function newPoint(id) {
     dups: 0,
     reorders: 0,
     stale: 0,
+    frames: 0, // frames that carried chat messages (a batch is one frame): deliveries / frames = grouping
     firstSendNs: 0n,
     lastRecvNs: 0n,
     sent: {},
@@ -122,9 +123,12 @@ function countError(code) {
 function onEvent(u, body, recvNs) {
   switch (body.type) {
     case 'message':
+      point.frames++;
       if (typeof body.message === 'string') onChatText(u.idx, body.message, recvNs);
       return;
     case 'batch':
+      // every message of a batch is accounted as one delivery, with the frame's receive time
+      point.frames++;
       if (Array.isArray(body.messages)) for (const m of body.messages) if (m && typeof m.message === 'string') onChatText(u.idx, m.message, recvNs);
       return;
     case 'welcome':
@@ -446,6 +450,7 @@ function collect() {
       dups: point.dups,
       reorders: point.reorders,
       stale: point.stale,
+      frames: point.frames,
       firstSendNs: String(point.firstSendNs),
       lastRecvNs: String(point.lastRecvNs),
       maxLagMs: point.maxLagMs,

@@ -83,6 +83,8 @@ struct Options {
   bool no_logout = false;
   double probe_near_ms = 100, probe_far_ms = 2000;  // queue polling intervals before a user queue exists
   size_t lookahead = 64;
+  bool batch = false;  // logins ask for "batch": true (room messages come in batch events)
+  size_t batch_size = 1;  // direct mode with --batch: messages per published batch frame
 };
 
 [[noreturn]] void usage(int code) {
@@ -113,7 +115,13 @@ struct Options {
                "  --probe-near-ms MS          poll interval for a user queue near the login frontier and not yet\n"
                "                              announced by a join (default 100)\n"
                "  --probe-far-ms MS           poll interval for other user queues (default 2000)\n"
-               "  --lookahead K               users past the last welcome that count as near (default 64)\n");
+               "  --lookahead K               users past the last welcome that count as near (default 64)\n"
+               "  --batch                     relay mode: logins ask for \"batch\": true; every message inside a\n"
+               "                              batch event is accounted (loss, duplicates, order, latency) as a\n"
+               "                              single delivery; frames are counted as batch_frames. Direct mode:\n"
+               "                              each message goes out as a batch of one (checks that accounting)\n"
+               "  --batch-size K              direct mode with --batch: K messages per batch frame (default 1):\n"
+               "                              the broker's own fan-out of batches, the anchor for relay batching\n");
   std::exit(code);
 }
 
@@ -378,6 +386,7 @@ struct ConsumerStats {
   uint64_t deliveries = 0, unique = 0, duplicates = 0, reordered = 0, welcomes = 0, dup_welcomes = 0;
   uint64_t token_changes = 0, failed_probes = 0;
   uint64_t joins = 0, leaves = 0, other = 0, unparsable = 0, foreign = 0, cancels = 0;
+  uint64_t batch_frames = 0;  // batch events; their messages count as deliveries
   std::map<std::string, uint64_t> errors;
   std::vector<uint32_t> lat_us;
   int64_t last_recv_ns = 0;
@@ -557,6 +566,19 @@ class Consumer {
           return;
         }
         is_msg = true;
+      } else if (type == "batch") {
+        ++stats.batch_frames;
+        auto ms = j.find("messages");
+        if (ms == j.end() || !ms->is_array()) {
+          ++stats.other;
+          return;
+        }
+        for (auto& m : *ms) {
+          std::string text = m.is_object() ? m.value("message", "") : std::string{};
+          if (parse_stamp(text.data(), text.data() + text.size(), t, s, p)) account(lu, now, t, s, p);
+          else ++stats.foreign;
+        }
+        return;
       } else if (type == "welcome") {
         if (sh_.welcome_ns[u] != 0) {
           ++stats.dup_welcomes;
@@ -599,6 +621,11 @@ class Consumer {
         return;
       }
     }
+    account(lu, now, t, s, p);
+  }
+
+  /// One chat message (sender p, seq s, sent at t) received by local user lu at `now`.
+  void account(size_t lu, int64_t now, int64_t t, int64_t s, int64_t p) {
     const size_t S = std::max<size_t>(sh_.o->senders, 1);
     if (p < 0 || size_t(p) >= S || s < 0 || size_t(s) >= sh_.per_sender) {
       ++stats.foreign;
@@ -663,6 +690,8 @@ void sender_thread(Shared& sh, size_t idx, uint64_t count) {
     std::string body;
     body.reserve(o.size + 256);
     uint64_t confirmed_reported = 0;
+    json held = json::array();  // direct mode, --batch: messages of the frame being filled
+    int64_t held_since = 0;     // ... and the send time of its first message
     for (uint64_t seq = 0; seq < count && !g_interrupted && !sh.fatal; ++seq) {
       if (per_sender_rate > 0) {
         int64_t due = t0 + offset + int64_t(double(seq) * 1e9 / per_sender_rate);
@@ -673,11 +702,21 @@ void sender_thread(Shared& sh, size_t idx, uint64_t count) {
         }
       }
       int64_t t = now_ns();
+      uint64_t msgs = 1;  // chat messages in this publish
       std::string text = pad_text(t, seq, idx, o.size);
       std::string cid = login + "-" + std::to_string(seq);
       if (o.mode == Mode::direct) {
         json j = {{"v", 1},       {"type", "message"}, {"id", seq},   {"ts", t / 1000000}, {"room", o.room},
                   {"sender", login}, {"message", text},  {"cid", cid}};
+        // --batch: batch frames of --batch-size messages (the last one may be shorter)
+        if (o.batch) {
+          if (held.empty()) held_since = t;
+          held.push_back(std::move(j));
+          if (held.size() < o.batch_size && seq + 1 < count) continue;
+          msgs = held.size();
+          j = {{"v", 1}, {"type", "batch"}, {"room", o.room}, {"messages", std::move(held)}};
+          held = json::array();
+        }
         body = j.dump();
       } else {
         json j = {{"v", 1}, {"sender", login}, {"message", text}, {"token", token}, {"cid", cid}};
@@ -685,11 +724,11 @@ void sender_thread(Shared& sh, size_t idx, uint64_t count) {
       }
       pub.publish(exchange, rk, body, true);
       int64_t expect = 0;
-      sh.first_send_ns.compare_exchange_strong(expect, t);
+      sh.first_send_ns.compare_exchange_strong(expect, msgs > 1 ? held_since : t);
       int64_t last = sh.last_send_ns.load();
       while (t > last && !sh.last_send_ns.compare_exchange_weak(last, t)) {
       }
-      sh.sent.fetch_add(1, std::memory_order_relaxed);
+      sh.sent.fetch_add(msgs, std::memory_order_relaxed);
       if (pub.settled() != confirmed_reported) {
         sh.confirmed.fetch_add(pub.settled() - confirmed_reported, std::memory_order_relaxed);
         confirmed_reported = pub.settled();
@@ -747,7 +786,7 @@ Options parse(int argc, char** argv) {
   Options o;
   enum {
     o_mode = 256, o_amqp, o_vhost, o_user, o_password, o_users, o_senders, o_messages, o_rate, o_size, o_rooms,
-    o_json, o_timeout, o_progress, o_qpc, o_window, o_runid, o_cpu, o_rss, o_linger, o_nologout, o_pnear, o_pfar, o_look, o_help
+    o_json, o_timeout, o_progress, o_qpc, o_window, o_runid, o_cpu, o_rss, o_linger, o_nologout, o_pnear, o_pfar, o_look, o_batch, o_bsize, o_help
   };
   static const option longopts[] = {
       {"mode", required_argument, nullptr, o_mode},         {"amqp", required_argument, nullptr, o_amqp},
@@ -761,7 +800,8 @@ Options parse(int argc, char** argv) {
       {"runid", required_argument, nullptr, o_runid},       {"cpu-pid", required_argument, nullptr, o_cpu},
       {"rss-pid", required_argument, nullptr, o_rss},       {"linger", required_argument, nullptr, o_linger},
       {"no-logout", no_argument, nullptr, o_nologout},      {"probe-near-ms", required_argument, nullptr, o_pnear},
-      {"probe-far-ms", required_argument, nullptr, o_pfar}, {"lookahead", required_argument, nullptr, o_look},      {"help", no_argument, nullptr, o_help},
+      {"probe-far-ms", required_argument, nullptr, o_pfar}, {"lookahead", required_argument, nullptr, o_look},
+      {"batch", no_argument, nullptr, o_batch},             {"batch-size", required_argument, nullptr, o_bsize},             {"help", no_argument, nullptr, o_help},
       {nullptr, 0, nullptr, 0}};
   auto num = [](const char* s, const char* name) {
     char* end = nullptr;
@@ -794,6 +834,8 @@ Options parse(int argc, char** argv) {
         }
         break;
       }
+      case o_batch: o.batch = true; break;
+      case o_bsize: o.batch_size = std::max<size_t>(1, size_t(num(optarg, "batch-size"))); break;
       case o_vhost: o.vhost = optarg; break;
       case o_user: o.user = optarg; break;
       case o_password: o.password = optarg; break;
@@ -969,6 +1011,7 @@ int main(int argc, char** argv) {
       meas_start = login_start;
       for (size_t i = 0; i < N && !g_interrupted && !sh.fatal; ++i) {
         json j = {{"v", 1}, {"action", "login"}, {"login", sh.logins[i]}, {"queue", sh.queues[i]}};
+        if (o.batch) j["batch"] = true;
         sh.login_sent_ns[i] = now_ns();
         lp.publish("", o.login_queue, j.dump(), false);
         progress_line(run_start, "login");
@@ -1137,6 +1180,7 @@ int main(int argc, char** argv) {
     tot.unparsable += s.unparsable;
     tot.foreign += s.foreign;
     tot.cancels += s.cancels;
+    tot.batch_frames += s.batch_frames;
     for (auto& [k, v] : s.errors) tot.errors[k] += v;
     lat.insert(lat.end(), s.lat_us.begin(), s.lat_us.end());
     tot.last_recv_ns = std::max(tot.last_recv_ns, s.last_recv_ns);
@@ -1169,6 +1213,8 @@ int main(int argc, char** argv) {
   out["other"] = tot.other + tot.unparsable;
   out["foreign"] = tot.foreign;
   out["consumer_cancels"] = tot.cancels;
+  out["batch"] = o.batch;
+  out["batch_frames"] = tot.batch_frames;
   out["consumer_connections"] = consumers.size();
   // CPU during the measured phase
   json cpu = json::object();

@@ -65,15 +65,28 @@ namespace cluster {
 constexpr auto failover = 2s;
 } // namespace cluster
 
+/// Per-room batching: a batch holds at most this many messages and bytes; a
+/// message waits at most `linger` for others (0: published at once when the
+/// broker has confirmed everything before it).
+namespace batch {
+constexpr size_t max_messages = 64;
+constexpr size_t max_bytes = 65536;
+constexpr auto linger = 0ms;
+} // namespace batch
+
+// The daemon's own options (app/config.hpp), not the embeddable relay's.
+
 namespace http {
 constexpr const char* address = "127.0.0.1:8080";
-constexpr const char* web_root = "web/dist";
+/// Empty: found next to the installed daemon or in its build tree.
+constexpr const char* web_root = "";
 constexpr const char* web_stomp_url = "ws://127.0.0.1:15674/ws";
 constexpr const char* web_user = "chat-web";
 constexpr const char* web_password = "chat-web";
 } // namespace http
 
 constexpr const char* log_level = "info";
+constexpr const char* log_format = "text";
 
 /// The daemon's middleman port for the registry (docs/embedding.md).
 namespace remote {

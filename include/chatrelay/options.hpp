@@ -17,7 +17,9 @@ struct amqp_address {
   uint16_t port = 0;
 };
 
-/// Every option of the relay (see config/chat-relay.ini for the docs).
+/// Every option of the relay's actors (declared in relay_option_table(),
+/// chatrelay/config.hpp; documented in config/chat-relay.ini). What only the
+/// daemon uses (HTTP, web client, logging) is not here.
 struct relay_options {
   std::string id; ///< This relay's name in logs and events; empty = host-pid.
   std::string amqp_host = defaults::amqp::host;
@@ -47,16 +49,18 @@ struct relay_options {
   bool require_token = defaults::chat::require_token;
   std::string duplicate_login = defaults::chat::duplicate_login;
   caf::timespan failover = defaults::cluster::failover;
-  std::string http = defaults::http::address;
-  std::string web_root = defaults::http::web_root;
-  std::string web_stomp_url = defaults::http::web_stomp_url;
-  std::string web_user = defaults::http::web_user;
-  std::string web_password = defaults::http::web_password;
-  std::string log_level = defaults::log_level;
+  /// Per-room batching (messages published together while the broker
+  /// confirms earlier ones): at most this many messages and bytes a batch,
+  /// and how long a message may wait for others (0: published at once when
+  /// nothing is unconfirmed).
+  size_t batch_max = defaults::batch::max_messages;
+  size_t batch_max_bytes = defaults::batch::max_bytes;
+  caf::timespan batch_linger = defaults::batch::linger;
 };
 
-/// Checks every option; returns an error message naming the option, or an
-/// empty string when all are valid.
+/// Checks every option against the rules of relay_option_table(); returns
+/// an error message naming the option ("relay.rate-limit: must be ..."), or
+/// an empty string when all are valid.
 std::string validate(const relay_options& opts);
 
 /// The broker addresses to try, in order (from amqp-addresses or host/port).

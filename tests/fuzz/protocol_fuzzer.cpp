@@ -3,10 +3,11 @@
 // Feeds arbitrary bytes to protocol::parse_login_queue and protocol::parse_chat
 // (the two entry points for everything a client can put on the `login` and
 // `chat` queues), then renders whatever parsed (render_event, render_error,
-// render_welcome) and checks the invariants the relay relies on:
+// render_welcome, render_batch) and checks the invariants the relay relies on:
 //  - nothing the parser accepts violates the documented name patterns/limits,
 //  - every rejection carries a documented error code,
-//  - everything rendered is valid UTF-8 JSON carrying "v":1.
+//  - everything rendered is valid UTF-8 JSON carrying "v":1,
+//  - a batch's elements parse equal to the single renderings they frame.
 // Built and run by tests/fuzz/run.sh (clang++
 // -fsanitize=fuzzer,address,undefined).
 #include "chatrelay/internal/protocol.hpp"
@@ -82,6 +83,19 @@ void check_rejected(const proto::rejected& r) {
   // The error goes back to the client: render it (with and without cid).
   check_rendered(proto::render_error(r.error, r.cid));
   check_rendered(proto::render_error(r.error));
+}
+
+/// A batch framing `event` twice (as a batching client gets it) is valid and
+/// carries the single rendering unchanged.
+void check_batch(const std::string& room, const std::string& event) {
+  auto out = proto::render_batch(room, {event, event});
+  check_rendered(out);
+  auto j = nlohmann::json::parse(out);
+  auto single = nlohmann::json::parse(event);
+  check(j["type"] == "batch" && j["room"] == room, "batch header wrong", out);
+  check(j["messages"].size() == 2 && j["messages"][0] == single &&
+            j["messages"][1] == single,
+        "batch element differs from the single rendering", out);
 }
 
 void check_login_queue(std::string_view body) {
@@ -164,6 +178,7 @@ void check_chat(std::string_view body) {
   check(j["message"].get<std::string>() == req.message, "text changed");
   if (!req.cid.empty())
     check(j["cid"].get<std::string>() == req.cid, "cid changed");
+  check_batch(ev.room, out);
 }
 
 } // namespace

@@ -160,3 +160,72 @@ CAF_TEST(inject and wire input share one check) {
   CAF_CHECK_EQUAL(bad({"bot", "hi", "", "main", "", std::string(65, 'c')}),
                   "bad_value");
 }
+
+namespace {
+
+login_request login_of(std::string_view body) {
+  auto p = parse_login_queue(body, lim());
+  CAF_REQUIRE_EQUAL(code_of(p), "accepted");
+  return std::get<login_request>(std::get<login_queue_request>(p));
+}
+
+} // namespace
+
+CAF_TEST(a login asks for batches with batch true and gets singles otherwise) {
+  CAF_CHECK(!login_of(R"({"action":"login","login":"a","queue":"q"})").batch);
+  CAF_CHECK(
+      login_of(R"({"action":"login","login":"a","queue":"q","batch":true})")
+          .batch);
+  CAF_CHECK(
+      !login_of(R"({"action":"login","login":"a","queue":"q","batch":false})")
+           .batch);
+  CAF_CHECK(
+      !login_of(R"({"action":"login","login":"a","queue":"q","batch":null})")
+           .batch);
+}
+
+CAF_TEST(a login with a batch that is not a boolean is refused as bad_type) {
+  for (auto* value : {R"("true")", "1", "0", "[]", "{}"}) {
+    auto p = parse_login_queue(
+        std::string{R"({"action":"login","login":"a","queue":"q","batch":)"} +
+            value + "}",
+        lim());
+    CAF_CHECK_EQUAL(code_of(p), "bad_type");
+    if (auto* r = std::get_if<rejected>(&p)) // still answerable
+      CAF_CHECK_EQUAL(r->queue, "q");
+  }
+}
+
+CAF_TEST(each element of a batch parses equal to its single rendering) {
+  std::vector<chat_event> evs{
+      {event_kind::message, 7, 123, "main", "alice", "", "hi", "c1"},
+      {event_kind::message, 8, 124, "main", "bob", "", "\"q\" \\ \xc3\xa9\n",
+       ""},
+      {event_kind::message, 9, 125, "main", "eve", "", "</script>", "c2"}};
+  std::vector<std::string> rendered;
+  for (auto& ev : evs)
+    rendered.push_back(render_event(ev));
+  auto out = render_batch("main", rendered);
+  auto j = json::parse(out);
+  CAF_CHECK_EQUAL(j["v"], version);
+  CAF_CHECK_EQUAL(j["type"], "batch");
+  CAF_CHECK_EQUAL(j["room"], "main");
+  CAF_REQUIRE_EQUAL(j["messages"].size(), evs.size());
+  for (size_t i = 0; i < evs.size(); ++i)
+    CAF_CHECK_EQUAL(j["messages"][i], json::parse(rendered[i]));
+  // The elements are the rendered bytes themselves, in order.
+  auto expected = std::string{R"({"v":1,"type":"batch","room":"main",)"} +
+                  R"("messages":[)" + rendered[0] + "," + rendered[1] + "," +
+                  rendered[2] + "]}";
+  CAF_CHECK_EQUAL(out, expected);
+}
+
+CAF_TEST(a batch of one message and an empty batch are valid json) {
+  chat_event ev{event_kind::message, 1, 2, "r-1", "a", "", "x", ""};
+  auto one = json::parse(render_batch("r-1", {render_event(ev)}));
+  CAF_CHECK_EQUAL(one["messages"].size(), 1u);
+  CAF_CHECK_EQUAL(one["room"], "r-1");
+  auto none = json::parse(render_batch("r-1", {}));
+  CAF_CHECK(none["messages"].is_array());
+  CAF_CHECK(none["messages"].empty());
+}

@@ -2,6 +2,7 @@
 
 #include "actors/registry_actor.hpp"
 
+#include "chatrelay/json.hpp"
 #include "registry_fixture.hpp"
 
 #include <thread>
@@ -440,16 +441,9 @@ void from_peer(fixture& f, json event) {
 }
 
 json peer_message(uint64_t id, const std::string& cid) {
-  return {{"event", "message"},
-          {"message",
-           {{"kind", 0},
-            {"id", id},
-            {"ts", 1},
-            {"room", "main"},
-            {"sender", "alice"},
-            {"to", ""},
-            {"text", "from the old term"},
-            {"cid", cid}}}};
+  chat_event ev{event_kind::message, id, 1, "main", "alice", "",
+                "from the old term", cid};
+  return {{"event", "message"}, {"message", ev}}; // the codec's shape
 }
 
 /// A standby that learned alice's session and message `id` (cid "old")
@@ -546,17 +540,17 @@ CAF_TEST(a resend after later messages goes out with a new id and its cid) {
   CAF_CHECK_EQUAL(ids_of(msgs), (std::vector<uint64_t>{id(1), id(2), id(3)}));
   CAF_CHECK_EQUAL(msgs[2]["cid"], "a");
   // The history and the cid window know it by its new id.
-  auto& room = state().rooms["main"];
-  CAF_CHECK_EQUAL(room.recent.at("alice\na"), id(3));
+  auto& room = state().rooms.at("main");
+  CAF_CHECK_EQUAL(room.recent().at("alice\na"), id(3));
 }
 
 CAF_TEST(a standby learns the new id of a re - stamped cid) {
   fixture f{default_options(), relay_role::standby};
   from_peer(f, peer_message(10, "c"));
   from_peer(f, peer_message(12, "c")); // stamped again by the active relay
-  auto& room = f.state().rooms["main"];
-  CAF_CHECK_EQUAL(room.recent.at("alice\nc"), 12u);
-  CAF_CHECK_EQUAL(room.seq, 12u);
+  auto& room = f.state().rooms.at("main");
+  CAF_CHECK_EQUAL(room.recent().at("alice\nc"), 12u);
+  CAF_CHECK_EQUAL(room.seq(), 12u);
 }
 
 CAF_TEST(direct message ids start at the floor and grow across terms) {

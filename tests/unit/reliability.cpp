@@ -138,7 +138,7 @@ CAF_TEST(a bad snapshot leaves the replica as it was) {
            {{"login", "carol"}}}}}); // no queue: the snapshot is bad
   CAF_CHECK_EQUAL(presence("main"), std::vector<std::string>{"alice"});
   CAF_CHECK_EQUAL(state().sessions.size(), 1u);
-  CAF_CHECK_EQUAL(state().rooms.at("main").seq, 0u);
+  CAF_CHECK_EQUAL(state().rooms.at("main").seq(), 0u);
 }
 
 CAF_TEST(peers not heard from are forgotten) {
@@ -237,7 +237,7 @@ CAF_TEST(a redelivery during moderation is stamped once) {
   CAF_REQUIRE_EQUAL(msgs.size(), 2u); // published again, same id
   CAF_CHECK_EQUAL(msgs[0]["id"], id(1));
   CAF_CHECK_EQUAL(msgs[1]["id"], id(1));
-  CAF_CHECK_EQUAL(state().rooms.at("main").seq, id(1));
+  CAF_CHECK_EQUAL(state().rooms.at("main").seq(), id(1));
   CAF_CHECK(acked(first));
   CAF_CHECK(acked(again));
   caf::anon_send_exit(mod, caf::exit_reason::user_shutdown);
@@ -327,8 +327,8 @@ CAF_TEST(the cid window keeps ids and only events still in history) {
           {"cid", "c" + std::to_string(i)},
           {"token", token}});
   auto& room = state().rooms.at("main");
-  CAF_CHECK_EQUAL(room.history.size(), 3u);
-  CAF_CHECK_EQUAL(room.recent.size(), 10u);
+  CAF_CHECK_EQUAL(room.history().size(), 3u);
+  CAF_CHECK_EQUAL(room.recent().size(), 10u);
   auto published = in_room("main", "message").size();
   // The latest one: published again as it was, with its id.
   chat({{"sender", "alice"},
@@ -338,7 +338,7 @@ CAF_TEST(the cid window keeps ids and only events still in history) {
   auto msgs = in_room("main", "message");
   CAF_REQUIRE_EQUAL(msgs.size(), published + 1);
   CAF_CHECK_EQUAL(msgs.back()["id"], id(10));
-  CAF_CHECK_EQUAL(room.seq, id(10));
+  CAF_CHECK_EQUAL(room.seq(), id(10));
   // An old cid whose event left history: never dropped (its first publish
   // may be what was lost), but stamped again above the room's latest id,
   // with the same cid, so nobody gets a lower id after a higher one.
@@ -352,8 +352,8 @@ CAF_TEST(the cid window keeps ids and only events still in history) {
   CAF_CHECK_EQUAL(msgs.back()["id"], id(11));
   CAF_CHECK_EQUAL(msgs.back()["cid"], "c0");
   CAF_CHECK_EQUAL(msgs.back()["message"], "m0");
-  CAF_CHECK_EQUAL(room.recent.size(), 10u);
-  CAF_CHECK_EQUAL(room.recent.at("alice\nc0"), id(11));
+  CAF_CHECK_EQUAL(room.recent().size(), 10u);
+  CAF_CHECK_EQUAL(room.recent().at("alice\nc0"), id(11));
 }
 
 CAF_TEST(an observer that does not keep up misses events instead of growing) {

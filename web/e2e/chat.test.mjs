@@ -9,6 +9,7 @@ import {
   deleteQueue,
   dmEntry,
   login,
+  loginTogether,
   roomEntry,
   send,
   sleep,
@@ -28,10 +29,7 @@ describe('chat web client against chat-relayd', { timeout: 240000 }, () => {
     const b = uniq('bob');
     const A = await open();
     const B = await open();
-    await login(A.page, a);
-    await login(B.page, b);
-    await waitForUsers(A.page, [a, b]);
-    await waitForUsers(B.page, [a, b]);
+    await loginTogether([A.page, B.page], [a, b]);
 
     const fromA = `hello from ${a}`;
     const fromB = `hi ${a}, this is ${b} with a looooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooooong word`;
@@ -86,9 +84,7 @@ describe('chat web client against chat-relayd', { timeout: 240000 }, () => {
     const b = uniq('dave');
     const A = await open();
     const B = await open();
-    await login(A.page, a);
-    await login(B.page, b);
-    await waitForUsers(A.page, [a, b]);
+    await loginTogether([A.page, B.page], [a, b]);
     const evil = '<script>alert(1)</script><b>x</b>';
     await send(A.page, evil);
     for (const p of [A.page, B.page]) {
@@ -166,9 +162,7 @@ describe('chat web client against chat-relayd', { timeout: 240000 }, () => {
     const b = uniq('frank');
     const A = await open();
     const B = await open();
-    await login(A.page, a);
-    await login(B.page, b);
-    await waitForUsers(A.page, [a, b]);
+    await loginTogether([A.page, B.page], [a, b]);
     const before = { a: A.rec.websockets, b: B.rec.websockets };
     const closed = await closeWebStompConnections(2);
     assert.ok(closed >= 2, `closed ${closed} connections`);

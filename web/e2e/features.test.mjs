@@ -11,6 +11,7 @@ import {
   dmEntry,
   joinRoom,
   login,
+  loginTogether,
   roomEntry,
   send,
   sleep,
@@ -35,9 +36,7 @@ describe('chat web client: the features of a chat kept open all day', { timeout:
     const A = await open();
     const B = await open({ permissions: ['notifications'], recordNotifications: true });
     await shot(A.page, 'login.png');
-    await login(A.page, a);
-    await login(B.page, b);
-    await waitForUsers(A.page, [a, b]);
+    await loginTogether([A.page, B.page], [a, b]);
 
     // both join a room without logging out; B goes back to #main
     await joinRoom(A.page, room);
@@ -123,9 +122,7 @@ describe('chat web client: the features of a chat kept open all day', { timeout:
     const room = uniq('story'); // a room of its own: a clean screenshot
     const A = await open();
     const B = await open();
-    await login(A.page, a, room);
-    await login(B.page, b, room);
-    await waitForUsers(B.page, [a, b]);
+    await loginTogether([A.page, B.page], [a, b], room);
     for (let i = 1; i <= 16; i++) await send(A.page, `line ${i} of a long story`);
     await waitForMessage(B.page, 'line 16 of a long story');
     await B.page.getByTestId('message-list').evaluate((el) => {
@@ -155,9 +152,7 @@ describe('chat web client: the features of a chat kept open all day', { timeout:
     const A = await open();
     const net = await wsSwitch(A.page);
     const B = await open();
-    await login(A.page, a, room);
-    await login(B.page, b, room);
-    await waitForUsers(A.page, [a, b]);
+    await loginTogether([A.page, B.page], [a, b], room);
     await net.cut();
     await A.page.locator('[data-testid="state-badge"][data-state="reconnecting"]').waitFor();
     const m = `written offline by ${a}`;
@@ -185,9 +180,7 @@ describe('chat web client: the features of a chat kept open all day', { timeout:
     const A = await open();
     const net = await wsSwitch(A.page);
     const B = await open();
-    await login(A.page, a, room);
-    await login(B.page, b, room);
-    await waitForUsers(A.page, [a, b]);
+    await loginTogether([A.page, B.page], [a, b], room);
     net.holdReceipts();
     const m = `sent once by ${a}`;
     await send(A.page, m);

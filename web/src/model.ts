@@ -1,5 +1,5 @@
 import type { ChatClient, OutboxStatus } from './client';
-import type { ClientError, ConnectionState } from './client/types';
+import type { ChatMessage, ClientError, ConnectionState } from './client/types';
 
 export type ItemKind = 'message' | 'direct' | 'system';
 
@@ -67,6 +67,9 @@ export class ChatModel {
   private early = new Map<string, OutboxStatus>();
   /** cids of own messages that came back before send() returned (a synchronous transport) */
   private echoed = new Set<string>();
+  /** inside together(): updates wait, `changed` says whether one is due */
+  private holding = 0;
+  private changed = false;
 
   constructor(private client: ChatClient) {
     const rooms = client.rooms;
@@ -89,21 +92,12 @@ export class ChatModel {
       client.on('rooms', (rs, joining) => this.onRooms(rs, joining)),
       client.on('presence', (room, users) => this.update({ users: { ...this.snap.users, [room]: users } })),
       client.on('outbox', (cid, status) => this.onOutbox(cid, status)),
-      client.on('message', (m, meta) =>
-        this.arrive(
-          {
-            key: `m:${m.room}:${m.id ?? ''}:${m.cid ?? ''}:${++this.itemSeq}`,
-            kind: 'message',
-            conv: roomConv(m.room),
-            room: m.room,
-            sender: m.sender,
-            text: m.message,
-            ts: typeof m.ts === 'number' ? m.ts : Date.now(),
-            own: m.sender === this.client.me,
-            cid: m.cid,
-          },
-          !meta?.history,
-        ),
+      client.on('message', (m, meta) => this.arrive(this.messageItem(m), !meta?.history)),
+      // a batch frame: its messages exactly as if they had come alone, shown in one update
+      client.on('messages', (ms, meta) =>
+        this.together(() => {
+          for (const m of ms) this.arrive(this.messageItem(m), !meta?.history);
+        }),
       ),
       client.on('direct', (m) => {
         const own = m.sender === this.client.me;
@@ -312,6 +306,20 @@ export class ChatModel {
     this.update(p);
   }
 
+  private messageItem(m: ChatMessage): ChatItem {
+    return {
+      key: `m:${m.room}:${m.id ?? ''}:${m.cid ?? ''}:${++this.itemSeq}`,
+      kind: 'message',
+      conv: roomConv(m.room),
+      room: m.room,
+      sender: m.sender,
+      text: m.message,
+      ts: typeof m.ts === 'number' ? m.ts : Date.now(),
+      own: m.sender === this.client.me,
+      cid: m.cid,
+    };
+  }
+
   private system(room: string, text: string): void {
     this.push({ key: `s:${++this.itemSeq}`, kind: 'system', conv: roomConv(room), room, text, ts: Date.now(), own: false });
   }
@@ -357,8 +365,25 @@ export class ChatModel {
     this.update({ items: { ...this.snap.items, [item.conv]: list } });
   }
 
+  /** runs `f` with the subscribers told once at its end (if anything changed), not at every update */
+  private together(f: () => void): void {
+    this.holding++;
+    try {
+      f();
+    } finally {
+      this.holding--;
+    }
+    if (this.holding === 0 && this.changed) this.notify();
+  }
+
   private update(p: Partial<ChatSnapshot>): void {
     this.snap = { ...this.snap, ...p };
+    if (this.holding > 0) this.changed = true;
+    else this.notify();
+  }
+
+  private notify(): void {
+    this.changed = false;
     for (const fn of [...this.subs]) fn();
   }
 }

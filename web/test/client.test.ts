@@ -283,6 +283,77 @@ describe('ChatClient: messages', () => {
   });
 });
 
+describe('ChatClient: batches', () => {
+  const msg = (id: number, extra: Record<string, unknown> = {}) => ({
+    v: 1,
+    type: 'message',
+    id,
+    ts: 1,
+    room: 'main',
+    sender: 'bob',
+    message: `m${id}`,
+    cid: `c${id}`,
+    ...extra,
+  });
+
+  it('asks for batches at login', async () => {
+    const { broker, client } = await setup();
+    await login(client, 'alice');
+    expect(broker.sentTo('/amq/queue/login')[0].json).toMatchObject({ action: 'login', batch: true });
+  });
+
+  it('hands on a batch frame as one messages event, in order, with the checks of single messages', async () => {
+    const { broker, client } = await setup();
+    await login(client, 'alice', ['main', 'other']);
+    const q = client.queueName;
+    const single: ChatMessage[] = [];
+    const batches: ChatMessage[][] = [];
+    client.on('message', (m) => single.push(m));
+    client.on('messages', (ms, meta) => {
+      expect(meta.history).toBe(false);
+      batches.push(ms);
+    });
+    broker.deliver(q, msg(1)); // a single message still works
+    broker.deliver(q, {
+      v: 1,
+      type: 'batch',
+      room: 'main',
+      messages: [
+        msg(1), // seen alone already (same id)
+        msg(2),
+        msg(3, { id: 30, cid: 'c2' }), // same (sender,cid) as 2: a re-stamped copy
+        msg(4),
+        msg(5, { room: 'gone' }), // a room we are not in
+        msg(6, { message: 7 }), // malformed
+        'junk',
+        msg(7, { room: 'other' }),
+      ],
+    });
+    expect(single.map((m) => m.id)).toEqual([1]);
+    expect(batches).toHaveLength(1);
+    expect(batches[0].map((m) => `${m.room}:${m.id}`)).toEqual(['main:2', 'main:4', 'other:7']);
+    expect(batches[0][0]).toMatchObject({ type: 'message', sender: 'bob', message: 'm2', cid: 'c2' });
+    expect(client.lastIdsByRoom()).toEqual({ main: 4, other: 7 });
+    // the same batch again (a redelivery) and a single copy of a batched message add nothing
+    broker.deliver(q, { v: 1, type: 'batch', room: 'main', messages: [msg(2), msg(4)] });
+    broker.deliver(q, msg(4));
+    expect(batches).toHaveLength(1);
+    expect(single).toHaveLength(1);
+  });
+
+  it('takes the room of the batch for elements without one and ignores a batch without messages', async () => {
+    const { broker, client } = await setup();
+    await login(client, 'alice');
+    const batches: ChatMessage[][] = [];
+    client.on('messages', (ms) => batches.push(ms));
+    broker.deliver(client.queueName, { v: 1, type: 'batch', room: 'main', messages: [msg(1, { room: undefined })] });
+    broker.deliver(client.queueName, { v: 1, type: 'batch', room: 'main' });
+    broker.deliver(client.queueName, { v: 1, type: 'batch', room: 'main', messages: [] });
+    expect(batches).toHaveLength(1);
+    expect(batches[0][0].room).toBe('main');
+  });
+});
+
 describe('ChatClient: keep-alive, reconnect, resume, logout', () => {
   it('pings every keepaliveMs/3 with login and token', async () => {
     const { broker, client } = await setup();

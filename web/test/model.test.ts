@@ -125,3 +125,56 @@ describe('ChatModel: what the user has seen', () => {
     expect(model.getSnapshot().unread).toEqual({ [roomConv('dev')]: 1 });
   });
 });
+
+describe('ChatModel: batches', () => {
+  const frames = (ms: Record<string, unknown>[]) => ms.map((m, i) => ({ v: 1, type: 'message', id: 50 + i, ts: 1000 + i, sender: 'bob', message: `b${i}`, ...m }));
+
+  it('a batch shows its messages in one update, exactly as the same messages arriving alone', async () => {
+    const msgs = frames([{ room: 'main' }, { room: 'dev' }, { room: 'dev', sender: 'alice', cid: 'own-1' }, { room: 'dev' }, { room: 'main', id: 50 }]);
+    const alone = await setup();
+    const together = await setup();
+    let aloneUpdates = 0;
+    let togetherUpdates = 0;
+    alone.model.subscribe(() => aloneUpdates++);
+    together.model.subscribe(() => togetherUpdates++);
+    for (const m of msgs) alone.broker.deliver(alone.client.queueName, m);
+    together.broker.deliver(together.client.queueName, { v: 1, type: 'batch', room: 'main', messages: msgs });
+    expect(togetherUpdates).toBe(1);
+    expect(aloneUpdates).toBeGreaterThan(1);
+    const a = alone.model.getSnapshot();
+    const t = together.model.getSnapshot();
+    expect(t.items).toEqual(a.items);
+    expect(t.unread).toEqual(a.unread);
+    expect(t.markers).toEqual(a.markers);
+    // and what they are: the duplicate (main, 50) dropped, own messages not unread
+    expect(t.items[roomConv('dev')].map((i) => i.text)).toEqual(['b1', 'b2', 'b3']);
+    expect(t.items[roomConv('main')].map((i) => i.text)).toEqual(['b0']);
+    expect(t.unread).toEqual({ [roomConv('dev')]: 2 });
+  });
+
+  it('a batch of nothing new does not update the view', async () => {
+    const { broker, client, model } = await setup();
+    const m = frames([{ room: 'main' }]);
+    broker.deliver(client.queueName, m[0]);
+    let updates = 0;
+    model.subscribe(() => updates++);
+    broker.deliver(client.queueName, { v: 1, type: 'batch', room: 'main', messages: m });
+    expect(updates).toBe(0);
+  });
+
+  it('an own message coming back in a batch replaces its pending copy', async () => {
+    const { broker, client, model } = await setup();
+    broker.autoReceipt = false;
+    const relay = broker.onSend;
+    broker.onSend = undefined; // the relay's copy comes as a batch below
+    expect(model.send('hello')).toBe(true);
+    const cid = broker.sent.at(-1)!.json.cid as string;
+    broker.onSend = relay;
+    broker.deliver(client.queueName, { v: 1, type: 'batch', room: 'main', messages: frames([{ room: 'main', sender: 'alice', message: 'hello', cid }, { room: 'main' }]) });
+    const items = model.getSnapshot().items[roomConv('main')];
+    expect(items.map((i) => [i.text, i.status, i.own])).toEqual([
+      ['hello', undefined, true],
+      ['b1', undefined, false],
+    ]);
+  });
+});

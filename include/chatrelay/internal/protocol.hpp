@@ -36,6 +36,8 @@ struct login_request {
   std::string queue;
   std::vector<std::string> rooms;
   std::map<std::string, uint64_t> since; ///< room -> last id seen
+  /// The client asked for `batch` events instead of single `message`s.
+  bool batch = false;
 };
 
 struct logout_request {
@@ -81,6 +83,12 @@ bool valid_queue(std::string_view str, const limits& lim);
 
 /// Renders a message/direct/join/leave event for users.
 std::string render_event(const chat_event& ev);
+
+/// A `batch` event for a room: `{"v":1,"type":"batch","room":R,
+/// "messages":[...]}` whose elements are `events`, bodies already rendered
+/// by render_event, copied byte for byte (no re-encoding).
+std::string render_batch(std::string_view room,
+                         const std::vector<std::string>& events);
 
 std::string render_error(const error_info& err, std::string_view cid = {});
 

@@ -203,12 +203,12 @@ describe('remote_observer: a daemon published over the middleman', () => {
     const text = `hello over the middleman ${rid(3)}`;
     // /amq/queue/NAME: the default exchange, without declaring the queue.
     stomp.publish({ destination: `/amq/queue/${relay.options['login-queue']}`, body: JSON.stringify({ action: 'login', login, queue: userQueue() }) });
-    await observer.waitJson((e) => e.type === 'join' && e.sender === login);
+    await observer.waitJson((e) => e.type === 'join' && e.login === login);
     stomp.publish({ destination: `/amq/queue/${relay.options['chat-queue']}`, body: JSON.stringify({ sender: login, message: text }) });
-    const ev = await observer.waitJson((e) => e.text === text);
+    const ev = await observer.waitJson((e) => e.message === text);
     assert.equal(ev.type, 'message');
     assert.equal(ev.sender, login);
-    assert.equal(ev.text, text);
+    assert.equal(ev.message, text);
     assert.equal(ev.room, 'main');
     assert.ok(ev.id > 0 && ev.ts > 0);
     for (const l of observer.out) assert.doesNotThrow(() => JSON.parse(l), `not one JSON object per line: ${l}`);

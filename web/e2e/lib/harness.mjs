@@ -186,6 +186,12 @@ export async function login(page, name, rooms = '') {
   await page.locator('[data-testid="state-badge"][data-state="online"]').waitFor({ timeout: 20000 });
 }
 
+/** logs `names[i]` in on `pages[i]` (into `rooms`, if given) and waits until every page shows them all */
+export async function loginTogether(pages, names, rooms = '') {
+  for (let i = 0; i < pages.length; i++) await login(pages[i], names[i], rooms);
+  for (const page of pages) await waitForUsers(page, names);
+}
+
 export async function send(page, text) {
   const input = page.getByLabel('Message', { exact: true });
   await input.fill(text);

@@ -1,4 +1,5 @@
 import type {
+  BatchEvent,
   ChatMessage,
   ClientError,
   ConnectionState,
@@ -23,6 +24,11 @@ export interface ChatEvents {
   welcome: (w: Welcome) => void;
   /** `meta.history`: from a welcome's history of a room seen for the first time (old, not missed) */
   message: (m: ChatMessage, meta: MessageMeta) => void;
+  /**
+   * The room messages of one `batch` frame that are new (the same checks and de-duplication as for
+   * `message`), in order: emitted once per frame instead of one `message` each, so a view updates once.
+   */
+  messages: (ms: ChatMessage[], meta: MessageMeta) => void;
   direct: (m: DirectMessage) => void;
   join: (e: JoinEvent) => void;
   leave: (e: LeaveEvent) => void;
@@ -590,7 +596,8 @@ export class ChatClient {
   }
 
   private loginBody(): string {
-    const body: Record<string, unknown> = { v: 1, action: 'login', login: this._me, queue: this.queue, rooms: this._rooms };
+    // batch: the relay may group a room's messages into one frame (docs/protocol.md, "Batches")
+    const body: Record<string, unknown> = { v: 1, action: 'login', login: this._me, queue: this.queue, rooms: this._rooms, batch: true };
     // a resume or a room change: replay only what we have not seen (rooms we are not asking for are left out)
     const since = [...this.lastIds].filter(([r]) => this._rooms.includes(r));
     if ((this.resuming || this._token) && since.length > 0) body.since = Object.fromEntries(since);
@@ -747,6 +754,8 @@ export class ChatClient {
         return this.onWelcome(body as Welcome);
       case 'message':
         return this.onMessage(body as ChatMessage);
+      case 'batch':
+        return this.onBatch(body as BatchEvent);
       case 'direct':
         return this.onDirect(body as DirectMessage);
       case 'join':
@@ -815,18 +824,35 @@ export class ChatClient {
   }
 
   private onMessage(m: ChatMessage, history = false): void {
-    if (typeof m.sender !== 'string' || typeof m.message !== 'string' || typeof m.room !== 'string') return;
+    if (this.accept(m)) this.emit('message', m, { history });
+  }
+
+  /** a batch is its messages, one after the other, handed on in one event */
+  private onBatch(b: BatchEvent): void {
+    if (!Array.isArray(b.messages)) return;
+    const fresh: ChatMessage[] = [];
+    for (const m of b.messages) {
+      if (!m || typeof m !== 'object') continue;
+      const msg: ChatMessage = { ...m, type: 'message', room: m.room ?? b.room };
+      if (this.accept(msg)) fresh.push(msg);
+    }
+    if (fresh.length > 0) this.emit('messages', fresh, { history: false });
+  }
+
+  /** true when `m` is a well-formed message of one of our rooms, not seen before (then it counts as seen) */
+  private accept(m: ChatMessage): boolean {
+    if (typeof m.sender !== 'string' || typeof m.message !== 'string' || typeof m.room !== 'string') return false;
     if (!this._rooms.includes(m.room)) {
       // a room we left (or never joined): the broker may still route it to our queue for a moment
       this.log(`dropped a message of room ${m.room}: not in it (id ${m.id}, from ${m.sender})`);
-      return;
+      return false;
     }
     const keys: string[] = [];
     if (typeof m.id === 'number') keys.push(`id\u0000${m.room}\u0000${m.id}`);
     if (typeof m.cid === 'string') keys.push(`cid\u0000${m.sender}\u0000${m.cid}`);
-    if (this.duplicate(keys)) return;
+    if (this.duplicate(keys)) return false;
     if (typeof m.id === 'number' && m.id > (this.lastIds.get(m.room) ?? -Infinity)) this.lastIds.set(m.room, m.id);
-    this.emit('message', m, { history });
+    return true;
   }
 
   private onDirect(m: DirectMessage): void {

@@ -31,6 +31,15 @@ export interface ChatMessage {
   cid?: string;
 }
 
+/** Several room messages in one frame: only to a login that sent `"batch": true`. */
+export interface BatchEvent {
+  v?: number;
+  type: 'batch';
+  room: string;
+  /** each exactly the `message` event it stands for, in order */
+  messages: ChatMessage[];
+}
+
 export interface DirectMessage {
   v?: number;
   type: 'direct';
@@ -76,7 +85,7 @@ export interface RelayError {
   cid?: string;
 }
 
-export type RelayBody = Welcome | ChatMessage | DirectMessage | JoinEvent | LeaveEvent | RelayError;
+export type RelayBody = Welcome | ChatMessage | BatchEvent | DirectMessage | JoinEvent | LeaveEvent | RelayError;
 
 export type ConnectionState = 'offline' | 'connecting' | 'online' | 'reconnecting';
 
