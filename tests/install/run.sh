@@ -99,7 +99,6 @@ echo "ok  identical"
 
 names="it.install.$$"
 relay_broker_flags "$names" || fail "AMQP_URL"
-relay_flags+=("--relay.log-level=warning")
 delete_names() {   # best effort, with the integration suites' amqplib
   [[ -d tests/integration/node_modules/amqplib ]] || return 0
   (cd tests/integration && AMQP_URL="$AMQP_URL" N="$names" node --input-type=module -e '
