@@ -8,6 +8,23 @@
 
 namespace chatrelay {
 
+namespace {
+
+/// Asks the registry who is online in `room` and answers as room_users.
+caf::typed_response_promise<room_users>
+presence(relay_actor::stateful_pointer<facade_state> self, std::string room) {
+  auto rp = self->make_response_promise<room_users>();
+  self->request(self->state.registry, caf::infinite, presence_atom::value, room)
+      .then(
+          [rp, room](std::vector<std::string>& logins) mutable {
+            rp.deliver(room_users{room, std::move(logins)});
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
+} // namespace
+
 relay_actor::behavior_type
 facade(relay_actor::stateful_pointer<facade_state> self,
        registry_actor registry, broker_actor broker) {
@@ -27,7 +44,7 @@ facade(relay_actor::stateful_pointer<facade_state> self,
                     "a relay actor failed: " << caf::to_string(msg.reason));
     self->quit(msg.reason);
   });
-  // Exit messages from others (a remote peer) are ignored: stop_relay stops
+  // Exit messages from others (a remote peer) are ignored: relay::stop stops
   // the relay through its registry.
   self->set_exit_handler([](caf::exit_msg&) {});
   // Messages outside the interface (sent dynamically typed, or by a peer
@@ -44,8 +61,7 @@ facade(relay_actor::stateful_pointer<facade_state> self,
         self->send(self->state.registry, filter_atom::value, std::move(mod));
       },
       [=](presence_atom, std::string& room) {
-        return self->delegate(self->state.registry, presence_atom::value,
-                              std::move(room));
+        return presence(self, std::move(room));
       },
       [=](status_atom) {
         return self->delegate(self->state.registry, status_atom::value);

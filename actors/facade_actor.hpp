@@ -19,7 +19,7 @@ struct facade_state {
 /// goes down with the same reason, so an embedder that monitors it learns
 /// that the relay failed. Exit messages sent to it are ignored (except
 /// exit_reason::kill, which CAF does not let an actor trap; a killed facade
-/// leaves the relay running): stop the relay with stop_relay.
+/// leaves the relay running): stop the relay with relay::stop.
 relay_actor::behavior_type
 facade(relay_actor::stateful_pointer<facade_state> self,
        registry_actor registry, broker_actor broker);

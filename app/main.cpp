@@ -4,6 +4,7 @@
 #include "app/http_server.hpp"
 #include "app/service.hpp"
 #include "chatrelay/internal/logging.hpp"
+#include "chatrelay/internal/relay_access.hpp"
 #include "chatrelay/internal/type_ids.hpp"
 #include "chatrelay/relay.hpp"
 
@@ -25,15 +26,16 @@ namespace {
 
 /// Waits for a stop signal or for the relay to fail, whichever comes first.
 /// Returns the failure (none: a signal came).
-caf::error serve_until_stopped(caf::actor_system& sys,
-                               const relay_handles& relay,
+caf::error serve_until_stopped(caf::actor_system& sys, const relay& relay,
                                stop_signals& signals,
                                const relay_metrics& metrics) {
   // Readiness for systemd follows the relay's role (as /readyz does).
   app::service_notifier service;
   // The relay's own actors (the published facade could be killed by a
   // remote peer without the relay failing).
-  auto failure = signals.wait_or_down(sys, {relay.registry, relay.broker},
+  auto failure = signals.wait_or_down(sys,
+                                      {internal::relay_access::registry(relay),
+                                       internal::relay_access::broker(relay)},
                                       [&] { service.update(metrics); });
   if (!failure) CHATRELAY_LOG(info, "main", "stop signal: shutting down");
   service.stopping();
@@ -93,13 +95,19 @@ int main(int argc, char** argv) {
     return EXIT_FAILURE;
   }
   caf::actor_system sys{cfg};
-  auto relay = spawn_relay(sys, opts, metrics);
+  auto spawned = spawn_relay(sys, opts, metrics);
+  if (!spawned) {
+    std::cerr << "chat-relayd: " << sys.render(spawned.error()) << "\n";
+    http.stop();
+    return EXIT_FAILURE;
+  }
+  auto relay = std::move(*spawned);
   http.set_probe(
-      [&sys, facade = relay.facade] { return relay_answers(sys, facade); });
+      [&sys, facade = relay.facade()] { return relay_answers(sys, facade); });
   if (daemon.remote_port != 0) {
     // Remote observers and bots reach the relay's public interface (only
     // that: the facade) through the middleman.
-    auto port = sys.middleman().publish(relay.facade, daemon.remote_port,
+    auto port = sys.middleman().publish(relay.facade(), daemon.remote_port,
                                         daemon.remote_host.c_str(), true);
     if (!port) {
       std::cerr << "chat-relayd: cannot publish the relay on "
@@ -107,7 +115,7 @@ int main(int argc, char** argv) {
                 << " (relay.remote-host/remote-port): "
                 << sys.render(port.error()) << "\n";
       http.set_probe({});
-      stop_relay(sys, relay);
+      relay.stop();
       http.stop();
       return EXIT_FAILURE;
     }
@@ -118,7 +126,7 @@ int main(int argc, char** argv) {
                 app::version_text()
                     << ": " << opts.id << " serving; HTTP on " << daemon.http);
   app::log_web_root(daemon.web_root);
-  arm_failure_hook(relay.registry);
+  arm_failure_hook(internal::relay_access::registry(relay));
   auto failure = serve_until_stopped(sys, relay, signals, *metrics);
   http.set_probe({});
   if (failure) {
@@ -128,7 +136,7 @@ int main(int argc, char** argv) {
     CHATRELAY_LOG(error, "main",
                   "the relay failed (" << sys.render(failure) << "): exiting");
   }
-  stop_relay(sys, relay);
+  relay.stop();
   http.stop();
   CHATRELAY_LOG(info, "main", "stopped");
   return failure ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -1,5 +1,6 @@
-# Install rules: libchatrelay, its public headers (include/chatrelay only; the
-# internal actors/ and broker/ headers stay private), the daemon, the CMake
+# Install rules: libchatrelay, its public headers (include/chatrelay without
+# include/chatrelay/internal; the internal actors/ and broker/ headers stay
+# private too), the daemon, the CMake
 # package ChatRelay (target ChatRelay::chatrelay) and chatrelay.pc.
 include(CMakePackageConfigHelpers)
 

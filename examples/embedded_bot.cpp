@@ -113,18 +113,16 @@ int main(int argc, char** argv) {
   config cfg;
   if (auto exit_status = cfg.read(argc, argv)) return *exit_status;
   caf::actor_system sys{cfg};
-  relay_handles relay;
-  try {
-    relay = spawn_relay(sys, cfg.relay);
-  } catch (const std::invalid_argument& e) {
-    std::cerr << "embedded_bot: " << e.what() << "\n";
+  auto relay = spawn_relay(sys, cfg.relay);
+  if (!relay) {
+    std::cerr << "embedded_bot: " << sys.render(relay.error()) << "\n";
     return EXIT_FAILURE;
   }
-  auto the_bot = sys.spawn(bot, relay.facade, cfg.bot_name);
+  auto the_bot = sys.spawn(bot, relay->facade(), cfg.bot_name);
   auto the_moderator = sys.spawn(moderator, cfg.banned_words);
-  caf::anon_send(relay.facade, subscribe_atom::value, the_bot);
-  caf::anon_send(relay.facade, filter_atom::value, the_moderator);
-  if (wait_active(sys, relay.facade, std::chrono::seconds(10)))
+  caf::anon_send(relay->facade(), subscribe_atom::value, the_bot);
+  caf::anon_send(relay->facade(), filter_atom::value, the_moderator);
+  if (wait_active(sys, relay->facade(), std::chrono::seconds(10)))
     std::cerr << "embedded_bot: relay active, bot " << cfg.bot_name
               << " listening" << std::endl;
   else
@@ -133,7 +131,7 @@ int main(int argc, char** argv) {
   signals.wait();
   // The relay first (nothing asks the bot or the moderator afterwards), then
   // the program's own actors.
-  stop_relay(sys, relay);
+  relay->stop();
   caf::anon_send_exit(the_bot, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(the_moderator, caf::exit_reason::user_shutdown);
   std::cerr << "embedded_bot: stopped" << std::endl;

@@ -11,7 +11,6 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <string>
-#include <vector>
 
 namespace chatrelay {
 
@@ -23,19 +22,23 @@ using observer_actor = caf::typed_actor<caf::reacts_to<event_atom, chat_event>>;
 using moderator_actor =
     caf::typed_actor<caf::replies_to<filter_atom, chat_event>::with<bool>>;
 
-/// The RELAY interface: everything an embedder (in process or through the
-/// middleman) may ask of a running relay, and nothing else. spawn_relay
-/// returns it, the daemon publishes it (relay.remote-port).
-using relay_actor = caf::typed_actor<
+/// The part of the relay interface that the facade hands on to the relay's
+/// registry as it is.
+using relay_requests = caf::typed_actor<
     // Observe every chat event.
     caf::reacts_to<subscribe_atom, observer_actor>,
     // Speak in a room (kind message; room, sender, text, cid used).
     caf::reacts_to<inject_atom, chat_event>,
     // Install the moderator (a null handle removes it).
     caf::reacts_to<filter_atom, moderator_actor>,
-    // Who is online in a room.
-    caf::replies_to<presence_atom, std::string>::with<std::vector<std::string>>,
     // This relay's role.
     caf::replies_to<status_atom>::with<relay_role>>;
+
+/// The RELAY interface: everything an embedder (in process or through the
+/// middleman) may ask of a running relay, and nothing else. spawn_relay
+/// returns it, the daemon publishes it (relay.remote-port).
+using relay_actor = relay_requests::extend<
+    // Who is online in a room.
+    caf::replies_to<presence_atom, std::string>::with<room_users>>;
 
 } // namespace chatrelay

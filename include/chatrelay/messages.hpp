@@ -44,4 +44,15 @@ typename Inspector::result_type inspect(Inspector& f, chat_event& x) {
            x.sender, x.to, x.text, x.cid);
 }
 
+/// Who is online in a room: the relay's answer to presence.
+struct room_users {
+  std::string room;
+  std::vector<std::string> logins; ///< sorted
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, room_users& x) {
+  return f(caf::meta::type_name("room_users"), x.room, x.logins);
+}
+
 } // namespace chatrelay

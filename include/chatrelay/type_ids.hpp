@@ -9,14 +9,11 @@
 
 #include <caf/type_id.hpp>
 
-#include <string>
-#include <vector>
-
 CAF_BEGIN_TYPE_ID_BLOCK(chatrelay, caf::first_custom_type_id)
 CAF_ADD_TYPE_ID(chatrelay, (chatrelay::chat_event))
 CAF_ADD_TYPE_ID(chatrelay, (chatrelay::relay_role))
 CAF_ADD_TYPE_ID(chatrelay, (chatrelay::event_kind))
-CAF_ADD_TYPE_ID(chatrelay, (std::vector<std::string>))
+CAF_ADD_TYPE_ID(chatrelay, (chatrelay::room_users))
 CAF_ADD_TYPE_ID(chatrelay, (chatrelay::observer_actor))
 CAF_ADD_TYPE_ID(chatrelay, (chatrelay::moderator_actor))
 CAF_ADD_TYPE_ID(chatrelay, (chatrelay::relay_actor))
@@ -29,7 +26,9 @@ namespace chatrelay {
 /// interfaces and of the type ID blocks: bump it whenever either changes
 /// incompatibly, so that old and new peers refuse each other.
 /// v3: public and internal type ID blocks.
-constexpr const char* app_identifier = "chat-relay-v3";
+/// v4: presence answers room_users (no std::vector<std::string> in the block:
+/// it clashed with an embedder's own block).
+constexpr const char* app_identifier = "chat-relay-v4";
 
 /// The relay's type IDs (public and internal blocks) lie below this one: an
 /// embedder's own type ID block starts here.

@@ -2,12 +2,13 @@
 
 // The embedding API as a program uses it: observe, inject, presence, status
 // and stop through the registry's typed interface (deterministic, with the
-// mock broker), and spawn_relay/stop_relay on a real actor system.
+// mock broker), and spawn_relay and the relay handle on a real actor system.
 #include "chatrelay/relay.hpp"
 
 #include "actors/facade_actor.hpp"
 #include "actors/registry_actor.hpp"
 #include "chatrelay/internal/logging.hpp"
+#include "chatrelay/internal/relay_access.hpp"
 #include "mock_broker.hpp"
 #include "test.hpp"
 
@@ -16,7 +17,17 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
-#include <stdexcept>
+#include <future>
+#include <memory>
+#include <thread>
+
+// An embedder's own type ID block, as docs/embedding.md shows it: it starts at
+// first_free_type_id and may register standard types. Before, the relay's
+// public block registered std::vector<std::string> too, and this did not
+// compile (redefinition of caf::type_id<std::vector<std::string>>).
+CAF_BEGIN_TYPE_ID_BLOCK(embedder_test, ::chatrelay::first_free_type_id)
+CAF_ADD_TYPE_ID(embedder_test, (std::vector<std::string>))
+CAF_END_TYPE_ID_BLOCK(embedder_test)
 
 using namespace chatrelay;
 using namespace std::chrono_literals;
@@ -206,8 +217,9 @@ CAF_TEST(the facade answers the public interface) {
   self->send(relay, presence_atom::value, std::string{"main"});
   sched.run();
   self->receive(
-      [](std::vector<std::string>& xs) {
-        CAF_CHECK_EQUAL(xs, std::vector<std::string>{"alice"});
+      [](room_users& users) {
+        CAF_CHECK_EQUAL(users.room, "main");
+        CAF_CHECK_EQUAL(users.logins, std::vector<std::string>{"alice"});
       },
       caf::after(0s) >> [] { CAF_FAIL("no presence reply"); });
   self->send(relay, status_atom::value);
@@ -356,27 +368,40 @@ relay_options unreachable_broker() {
   return opts;
 }
 
+/// A relay spawned by spawn_relay (fails the test if it refused).
+relay spawn_or_fail(caf::actor_system& sys, relay_options opts) {
+  auto result = spawn_relay(sys, std::move(opts));
+  if (!result) CAF_FAIL("spawn_relay: " << sys.render(result.error()));
+  return std::move(*result);
+}
+
+using internal::relay_access;
+
 } // namespace
 
-// spawn_relay/stop_relay on a real (threaded) actor system: no broker is
-// reachable, so the relay stays disconnected until it is stopped.
-CAF_TEST(stop_relay ends a relay that never reached its broker) {
+// spawn_relay and the relay handle on a real (threaded) actor system: no
+// broker is reachable, so the relay stays disconnected until it is stopped.
+CAF_TEST(stop ends a relay that never reached its broker) {
   test::config cfg;
   caf::actor_system sys{cfg};
-  auto relay = spawn_relay(sys, unreachable_broker());
-  CAF_REQUIRE(relay.facade);
-  CAF_REQUIRE(relay.registry);
-  CAF_REQUIRE(relay.broker);
+  auto relay = spawn_or_fail(sys, unreachable_broker());
+  CAF_REQUIRE(relay);
+  auto facade = relay.facade();
+  CAF_REQUIRE(facade);
+  CAF_REQUIRE(relay_access::registry(relay));
+  CAF_REQUIRE(relay_access::broker(relay));
   caf::scoped_actor self{sys};
-  self->request(relay.facade, 2s, status_atom::value)
+  self->request(facade, 2s, status_atom::value)
       .receive(
           [](relay_role r) { CAF_CHECK_EQUAL(r, relay_role::disconnected); },
           [](const caf::error& err) { CAF_FAIL("no status: " << err); });
   auto start = std::chrono::steady_clock::now();
-  stop_relay(sys, relay);
+  relay.stop();
   CAF_CHECK(std::chrono::steady_clock::now() - start < 3s);
+  CAF_CHECK(!relay);
+  relay.stop(); // idempotent
   // All actors are gone: a request fails at once.
-  self->request(relay.facade, 1s, status_atom::value)
+  self->request(facade, 1s, status_atom::value)
       .receive([](relay_role) { CAF_FAIL("registry still answers"); },
                [](const caf::error&) {});
   chatrelay::log::set_level("info");
@@ -388,12 +413,11 @@ CAF_TEST(stop_relay ends a relay that never reached its broker) {
 CAF_TEST(a failed registry ends the relay and its owner learns it) {
   test::config cfg;
   caf::actor_system sys{cfg};
-  auto relay = spawn_relay(sys, unreachable_broker());
-  CAF_REQUIRE(relay.facade);
+  auto relay = spawn_or_fail(sys, unreachable_broker());
   caf::scoped_actor self{sys};
-  self->monitor(relay.facade);
-  self->monitor(relay.broker);
-  self->send_exit(relay.registry, caf::exit_reason::kill);
+  self->monitor(relay.facade());
+  self->monitor(relay_access::broker(relay));
+  self->send_exit(relay_access::registry(relay), caf::exit_reason::kill);
   std::vector<caf::actor_addr> down;
   for (int i = 0; i < 2; ++i)
     self->receive(
@@ -404,7 +428,7 @@ CAF_TEST(a failed registry ends the relay and its owner learns it) {
         caf::after(5s) >> [] { CAF_FAIL("the relay did not end"); });
   CAF_CHECK_EQUAL(down.size(), 2u);
   auto start = std::chrono::steady_clock::now();
-  stop_relay(sys, relay); // returns at once: everything is gone
+  relay.stop(); // returns at once: everything is gone
   CAF_CHECK(std::chrono::steady_clock::now() - start < 1s);
   chatrelay::log::set_level("info");
 }
@@ -414,11 +438,80 @@ CAF_TEST(spawn_relay refuses an invalid option by name) {
   caf::actor_system sys{cfg};
   relay_options opts;
   opts.duplicate_login = "sometimes";
-  try {
-    spawn_relay(sys, opts);
-    CAF_FAIL("spawn_relay accepted duplicate-login=sometimes");
-  } catch (const std::invalid_argument& e) {
-    CAF_CHECK(std::string{e.what()}.find("duplicate-login") !=
-              std::string::npos);
-  }
+  auto relay = spawn_relay(sys, opts);
+  CAF_REQUIRE(!relay);
+  CAF_CHECK_EQUAL(relay.error(), make_error(relay_errc::invalid_option));
+  CAF_CHECK_EQUAL(relay.error().category(), relay_error_category);
+  // Rendered by name, with the option (the category is registered).
+  auto text = sys.render(relay.error());
+  CAF_CHECK(text.find("invalid_option") != std::string::npos);
+  CAF_CHECK(text.find("duplicate-login") != std::string::npos);
+}
+
+// Stopping the relay from inside an actor of the embedding program (e.g. a
+// bot told to shut down): with one scheduler thread, a stop that blocks that
+// thread waiting for the relay's actors would never see them end.
+CAF_TEST(stopping the relay from inside an actor does not deadlock) {
+  using stop_atom = caf::atom_constant<caf::atom("stop")>;
+  test::config cfg;
+  cfg.set("scheduler.max-threads", 1);
+  caf::actor_system sys{cfg};
+  auto relay = std::make_shared<chatrelay::relay>(
+      spawn_or_fail(sys, unreachable_broker()));
+  caf::scoped_actor self{sys};
+  self->monitor(relay->facade());
+  auto stopper = sys.spawn([relay](caf::event_based_actor*) {
+    return caf::behavior{[relay](stop_atom) { relay->stop(); }};
+  });
+  self->send(stopper, stop_atom::value);
+  self->receive(
+      [](const caf::down_msg& down) {
+        CAF_CHECK_EQUAL(down.reason, caf::exit_reason::user_shutdown);
+      },
+      caf::after(5s) >> [] { CAF_FAIL("the relay did not stop"); });
+  self->send_exit(stopper, caf::exit_reason::user_shutdown);
+  chatrelay::log::set_level("info");
+}
+
+// A program that never stops its relay: the handle stops it when it goes out
+// of scope, so the actor system's destructor (which waits for every actor)
+// returns. Run on a thread of its own to bound a hang.
+CAF_TEST(an actor system whose relay was never stopped still ends) {
+  auto spawned = std::make_shared<std::promise<bool>>();
+  auto ended = spawned->get_future();
+  std::thread{[spawned] {
+    bool ok = false;
+    {
+      test::config cfg;
+      caf::actor_system sys{cfg};
+      auto relay = spawn_relay(sys, unreachable_broker());
+      ok = static_cast<bool>(relay);
+    } // no stop: ~relay, then ~actor_system
+    spawned->set_value(ok);
+  }}.detach();
+  CAF_REQUIRE_EQUAL(ended.wait_for(10s), std::future_status::ready);
+  CAF_CHECK(ended.get());
+  chatrelay::log::set_level("info");
+}
+
+// The embedder's block above and the relay's blocks in one actor system: the
+// relay's type IDs end below first_free_type_id, and presence answers with
+// the relay's own room_users.
+CAF_TEST(an embedder type ID block lives beside the relay blocks) {
+  CAF_CHECK(caf::id_block::chatrelay::end <= first_free_type_id);
+  CAF_CHECK_EQUAL(caf::type_id<std::vector<std::string>>::value,
+                  first_free_type_id);
+  test::config cfg;
+  cfg.add_message_types<caf::id_block::embedder_test>();
+  caf::actor_system sys{cfg};
+  auto relay = spawn_or_fail(sys, unreachable_broker());
+  caf::scoped_actor self{sys};
+  self->request(relay.facade(), 2s, presence_atom::value, std::string{"main"})
+      .receive(
+          [](const room_users& users) {
+            CAF_CHECK_EQUAL(users.room, "main");
+            CAF_CHECK(users.logins.empty());
+          },
+          [](const caf::error& err) { CAF_FAIL("no presence: " << err); });
+  chatrelay::log::set_level("info");
 }

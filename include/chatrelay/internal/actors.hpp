@@ -19,7 +19,9 @@ namespace chatrelay {
 /// The REGISTRY actor: login -> user actor, presence, rooms and history, the
 /// state shared with other relays, and the one place that stamps messages.
 /// Internal: only the facade (relay_actor) is handed out.
-using registry_actor = relay_actor::extend<
+using registry_actor = relay_requests::extend<
+    // Who is online in a room, sorted (the facade answers it as room_users).
+    caf::replies_to<presence_atom, std::string>::with<std::vector<std::string>>,
     // A delivery from the broker bridge (login, chat or relay events).
     caf::reacts_to<delivery_atom, delivery>,
     // The broker bridge's role changed; `generation` names the connection.

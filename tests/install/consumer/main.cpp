@@ -1,5 +1,7 @@
 // The smallest program embedding the relay (quoted in docs/embedding.md):
-// spawn it into an actor system, wait until it serves, stop it.
+// spawn it into an actor system, wait until it serves, and leave: the relay
+// handle stops the relay when it goes out of scope (the install test bounds
+// this program with a timeout).
 #include <chatrelay/config.hpp>
 #include <chatrelay/relay.hpp>
 #include <chatrelay/type_ids.hpp>
@@ -33,14 +35,18 @@ int main(int argc, char** argv) {
   }
   caf::actor_system sys{cfg};
   auto relay = spawn_relay(sys, cfg.relay);
+  if (!relay) {
+    std::cerr << sys.render(relay.error()) << "\n";
+    return 1;
+  }
   auto role = relay_role::disconnected;
   caf::scoped_actor self{sys};
   for (int i = 0; i < 100 && role != relay_role::active; ++i) {
     std::this_thread::sleep_for(100ms);
-    self->request(relay.facade, 1s, status_atom::value)
+    self->request(relay->facade(), 1s, status_atom::value)
         .receive([&](relay_role r) { role = r; }, [](caf::error&) {});
   }
   std::cout << "relay " << to_string(role) << "\n";
-  stop_relay(sys, relay);
+  // No stop: *relay stops the relay before sys goes out of scope.
   return role == relay_role::active ? 0 : 1;
 }
