@@ -146,4 +146,8 @@ caf::expected<relay> spawn_relay(caf::actor_system& sys, relay_options opts,
                                       caf::actor_cast<caf::actor>(broker));
 }
 
+bool set_log_level(std::string_view level) {
+  return log::set_level(level);
+}
+
 } // namespace chatrelay

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace chatrelay {
 
@@ -98,5 +99,10 @@ private:
 caf::expected<relay>
 spawn_relay(caf::actor_system& sys, relay_options opts,
             std::shared_ptr<relay_metrics> metrics = nullptr);
+
+/// Sets the least severe level the relay logs to stderr, process-wide:
+/// "debug", "info" (the default), "warning" or "error"; returns false for
+/// any other name. (The daemon sets it from `relay.log-level`.)
+bool set_log_level(std::string_view level);
 
 } // namespace chatrelay

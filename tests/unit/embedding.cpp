@@ -515,3 +515,12 @@ CAF_TEST(an embedder type ID block lives beside the relay blocks) {
           [](const caf::error& err) { CAF_FAIL("no presence: " << err); });
   chatrelay::log::set_level("info");
 }
+
+CAF_TEST(an embedder sets the log level by name) {
+  CAF_CHECK(chatrelay::set_log_level("warning"));
+  CAF_CHECK(!chatrelay::log::enabled(chatrelay::log::level::info));
+  CAF_CHECK(chatrelay::log::enabled(chatrelay::log::level::warning));
+  CAF_CHECK(!chatrelay::set_log_level("loud"));
+  CAF_CHECK(chatrelay::log::enabled(chatrelay::log::level::warning));
+  CAF_CHECK(chatrelay::set_log_level("info"));
+}
