@@ -4,6 +4,8 @@
 // confirms and (with a linger) timer ticks, and publishes what it returns.
 #pragma once
 
+#include "chatrelay/defaults.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -18,11 +20,11 @@ namespace chatrelay {
 /// `relay.batch-linger`; the options supply the values).
 struct batch_limits {
   /// Messages per batch (at least 1).
-  size_t max_messages = 100;
+  size_t max_messages = defaults::batch::max_messages;
   /// Bytes of rendered messages per batch; a larger message goes alone.
-  size_t max_bytes = 65536;
+  size_t max_bytes = defaults::batch::max_bytes;
   /// How long a batch waits for more messages before it goes out (0: never).
-  std::chrono::milliseconds linger{0};
+  std::chrono::milliseconds linger = defaults::batch::linger;
 };
 
 /// The exchanges a room publishes to, one per audience.

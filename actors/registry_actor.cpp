@@ -1,5 +1,6 @@
 #include "actors/registry_actor.hpp"
 
+#include "actors/room_actor.hpp"
 #include "actors/user_actor.hpp"
 #include "chatrelay/internal/logging.hpp"
 #include "chatrelay/internal/type_ids.hpp"
@@ -33,48 +34,34 @@ constexpr size_t max_observer_backlog = 1000;
 constexpr auto announce_period = std::chrono::seconds(5);
 constexpr auto peer_timeout = 3 * announce_period;
 
-/// How long a moderator may take before its room's message passes.
-constexpr auto moderator_timeout = std::chrono::seconds(2);
-
 publish_batch acking(const delivery& d) {
-  publish_batch batch;
-  batch.ack_tag = d.tag;
-  batch.generation = d.generation;
-  batch.ack_source = d.source;
-  return batch;
+  return acking(ack_ref{d.tag, d.generation, d.source});
 }
 
 publish_batch acking_login(const session_entry& e) {
-  publish_batch batch;
-  batch.ack_tag = e.pending_tag;
-  batch.generation = e.pending_generation;
-  batch.ack_source = delivery_source::login;
-  return batch;
+  return acking(
+      ack_ref{e.pending_tag, e.pending_generation, delivery_source::login});
 }
 
 bool contains(const std::vector<std::string>& sorted, const std::string& x) {
   return std::binary_search(sorted.begin(), sorted.end(), x);
 }
 
-/// The rooms the queue of `old` may be bound to (its rooms, and those it
-/// had yet to unbind) that a new session on the same queue does not name.
-std::vector<std::string> dropped_rooms(const session_entry& old,
-                                       const std::vector<std::string>& now) {
+/// The exchanges a queue may be bound to (`had`: its session's, and those
+/// it had yet to unbind) that a new session on the same queue is not bound
+/// to (`now`): other rooms, or the other form (single or batch).
+std::vector<std::string>
+dropped_exchanges(const std::vector<std::string>& had,
+                  const std::vector<std::string>& now) {
   std::vector<std::string> result;
-  for (auto* rooms : {&old.rooms, &old.stale})
-    for (auto& room : *rooms)
-      if (std::find(now.begin(), now.end(), room) == now.end() &&
-          std::find(result.begin(), result.end(), room) == result.end())
-        result.push_back(room);
+  for (auto& ex : had)
+    if (std::find(now.begin(), now.end(), ex) == now.end() &&
+        std::find(result.begin(), result.end(), ex) == result.end())
+      result.push_back(ex);
   return result;
 }
 
 // -- the events shared between relays (JSON on the events exchange) ---------
-
-/// The replication event of a stamped chat message.
-std::string message_event(const std::string& origin, const chat_event& ev) {
-  return json{{"event", "message"}, {"origin", origin}, {"message", ev}}.dump();
-}
 
 /// The first id of an active term: above every id an earlier term can have
 /// issued, so ids stay unique per room (and per DM) across any failover or
@@ -129,6 +116,7 @@ void registry_state::on_role(relay_role r, uint64_t gen) {
     publish(std::move(batch));
   } else if (r != relay_role::active && prev == relay_role::active) {
     CHATRELAY_LOG(info, component, "no longer active (" << to_string(r) << ")");
+    stop_rooms();
     std::vector<std::string> unwelcomed;
     for (auto& [queue, e] : sessions) {
       if (e.actor) self->send(e.actor, logout_atom::value, false);
@@ -211,95 +199,70 @@ void registry_state::on_stamp(chat_request& req, uint64_t tag, uint64_t gen) {
     notify(ev);
     return;
   }
-  auto& r = room_of(req.room);
-  if (r.moderating()) {
-    // One order per room: wait behind the message being moderated (a
-    // redelivery of that very message too: its cid is settled first).
-    r.hold({std::move(req), std::move(batch), true});
-    return;
+  auto ack = ack_ref{tag, gen, delivery_source::chat};
+  post(std::move(req), ack, true);
+}
+
+void registry_state::post(chat_request req, ack_ref ack, bool moderate) {
+  auto actor = room_actor_of(req.room);
+  ++room_actors.at(req.room).posts;
+  self->send(actor, post_atom::value, std::move(req), ack, moderate,
+             !peers.empty());
+}
+
+void registry_state::on_posted(const std::string& room_name,
+                               const chat_event& ev, bool fresh) {
+  // A late report of a room actor stopped meanwhile counts for nothing.
+  if (auto i = room_actors.find(room_name);
+      i != room_actors.end() && i->second.actor &&
+      i->second.actor.address() == self->current_sender() &&
+      i->second.posts > 0)
+    --i->second.posts;
+  if (ev.id == 0) return; // nothing stamped
+  room_of(room_name).replicate(ev);
+  if (fresh) notify(ev);
+}
+
+void registry_state::set_moderator(moderator_actor mod) {
+  moderator = std::move(mod);
+  for (auto& [room_name, entry] : room_actors)
+    self->send(entry.actor, filter_atom::value, moderator);
+}
+
+room_actor registry_state::room_actor_of(const std::string& room_name) {
+  // The room's copy first: creating it may forget other rooms.
+  auto& copy = room_of(room_name);
+  auto& entry = room_actors[room_name];
+  if (!entry.actor) {
+    room_config cfg;
+    cfg.name = room_name;
+    cfg.exchanges =
+        chatrelay::exchanges_of(opts.room_exchange_prefix, room_name);
+    cfg.limits.max_messages = opts.batch_max;
+    cfg.limits.max_bytes = opts.batch_max_bytes;
+    cfg.limits.linger = std::chrono::duration_cast<std::chrono::milliseconds>(
+        opts.batch_linger);
+    cfg.events_exchange = opts.events_exchange;
+    cfg.origin = opts.id;
+    cfg.id_floor = id_floor;
+    cfg.registry = self;
+    cfg.broker = broker;
+    cfg.moderator = moderator;
+    cfg.metrics = metrics;
+    // The room continues from this relay's copy (ids, history, cids).
+    entry.actor = self->spawn<caf::linked>(chat_room, std::move(cfg), copy);
   }
-  room_message({std::move(req), std::move(batch), true});
+  return entry.actor;
 }
 
-void registry_state::room_message(held_message msg) {
-  auto& req = msg.req;
-  auto& batch = msg.batch;
-  auto& r = room_of(req.room);
-  if (auto again = r.repeat(req, id_floor, protocol::now_ms())) {
-    // Seen before: a client's resend, or a redelivery after a failure that
-    // may have lost the first publish. Published again, never as a new
-    // message (room::repeat says with which id).
-    CHATRELAY_LOG(debug, component,
-                  "republishing cid " << req.cid << " of " << req.sender
-                                      << " as id " << again->event.id);
-    batch.messages.push_back({room_exchange(again->event.room), "",
-                              protocol::render_event(again->event)});
-    if (again->restamped) {
-      metrics->restamped.Increment();
-      replicate(batch, message_event(opts.id, again->event));
-    }
-    publish(std::move(batch));
-    return;
+void registry_state::stop_rooms() {
+  // Their posts in flight were never acked: the next active relay gets them
+  // again.
+  for (auto& [room_name, entry] : room_actors) {
+    self->unlink_from(entry.actor);
+    self->send_exit(entry.actor, caf::exit_reason::user_shutdown);
   }
-  chat_event ev{event_kind::message,
-                0,
-                0,
-                req.room,
-                req.sender,
-                "",
-                std::move(req.message),
-                std::move(req.cid)};
-  if (!moderator || !msg.moderate) {
-    broadcast(std::move(ev), std::move(batch));
-    return;
-  }
-  moderate(std::move(ev), std::move(batch));
-}
-
-void registry_state::moderate(chat_event ev, publish_batch batch) {
-  // A moderator (embedding) decides before the message is stamped; the
-  // delivery stays unacked and the room's later messages wait until then.
-  auto room = ev.room;
-  room_of(room).set_moderating(true);
-  self->request(moderator, moderator_timeout, filter_atom::value, ev)
-      .then(
-          [this, ev, batch, room](bool pass) mutable {
-            guarded("moderated message", [&] {
-              if (pass) {
-                broadcast(std::move(ev), std::move(batch));
-              } else {
-                metrics->count_error("moderated");
-                publish(std::move(batch));
-              }
-            });
-            resume_room(room);
-          },
-          [this, ev, batch, room](caf::error& err) mutable {
-            // Fail open: a broken moderator must not stop the chat.
-            CHATRELAY_LOG(warning, component,
-                          "moderator failed: " << caf::to_string(err));
-            guarded("moderated message",
-                    [&] { broadcast(std::move(ev), std::move(batch)); });
-            resume_room(room);
-          });
-}
-
-void registry_state::resume_room(const std::string& room_name) {
-  room_of(room_name).set_moderating(false);
-  // room_of again each time: a message may create rooms (and evict others).
-  while (auto next = room_of(room_name).next_held())
-    guarded("waiting message", [&] { room_message(std::move(*next)); });
-}
-
-void registry_state::broadcast(chat_event ev, publish_batch batch) {
-  auto& r = room_of(ev.room);
-  auto stamped = r.stamp(std::move(ev), id_floor, protocol::now_ms());
-  batch.messages.push_back(
-      {room_exchange(stamped.room), "", protocol::render_event(stamped)});
-  replicate(batch, message_event(opts.id, stamped));
-  publish(std::move(batch));
-  metrics->messages_out.Increment();
-  notify(stamped);
+  room_actors.clear();
 }
 
 void registry_state::on_expire(const std::string& login, uint64_t session) {
@@ -325,12 +288,7 @@ void registry_state::on_inject(chat_event ev) {
                                      << ")");
     return;
   }
-  auto& r = room_of(req.room);
-  held_message msg{std::move(req), {}, false}; // not moderated
-  if (r.moderating())
-    r.hold(std::move(msg));
-  else
-    room_message(std::move(msg));
+  post(std::move(req), ack_ref{}, false); // not moderated, nothing to ack
 }
 
 void registry_state::on_tick() {
@@ -417,19 +375,22 @@ void registry_state::enter(session_entry& e, const std::string& room,
                            publish_batch& batch) {
   if (!e.present.insert(room).second) return;
   if (!room_of(room).enter(e.login)) return; // not announced
-  chat_event ev{event_kind::join, 0, 0, room, e.login, "", "", ""};
-  batch.messages.push_back(
-      {room_exchange(room), "", protocol::render_event(ev)});
-  notify(ev);
+  announce({event_kind::join, 0, 0, room, e.login, "", "", ""}, batch);
 }
 
 void registry_state::leave(session_entry& e, const std::string& room,
                            const std::string& reason, publish_batch& batch) {
   if (e.present.erase(room) == 0) return;
   if (!room_of(room).leave(e.login)) return; // not announced
-  chat_event ev{event_kind::leave, 0, 0, room, e.login, "", reason, ""};
-  batch.messages.push_back(
-      {room_exchange(room), "", protocol::render_event(ev)});
+  announce({event_kind::leave, 0, 0, room, e.login, "", reason, ""}, batch);
+}
+
+void registry_state::announce(const chat_event& ev, publish_batch& batch) {
+  // To both audiences: batching clients get join and leave alone too.
+  auto body = protocol::render_event(ev);
+  auto ex = chatrelay::exchanges_of(opts.room_exchange_prefix, ev.room);
+  batch.messages.push_back({std::move(ex.single), "", body});
+  batch.messages.push_back({std::move(ex.batch), "", std::move(body)});
   notify(ev);
 }
 
@@ -524,7 +485,7 @@ void registry_state::login(protocol::login_request& req, const delivery& d) {
       // login redelivered after a broker failure): its token stays valid,
       // and the rooms it no longer names must stop reaching its queue.
       token = old.token;
-      stale = dropped_rooms(old, req.rooms);
+      stale = dropped(old, exchanges_for(req.rooms, req.batch));
     } else {
       batch.messages.push_back(
           {"", queue,
@@ -567,6 +528,7 @@ void registry_state::start_session(protocol::login_request& req,
   e.queue = req.queue;
   e.token = token.empty() ? protocol::make_token() : std::move(token);
   e.rooms = std::move(req.rooms);
+  e.batch = req.batch;
   e.session = next_session++;
   e.pending_tag = d.tag;
   e.pending_generation = d.generation;
@@ -608,7 +570,8 @@ void registry_state::welcome(session_entry& e) {
                         {"login", e.login},
                         {"queue", e.queue},
                         {"token", e.token},
-                        {"rooms", e.rooms}}
+                        {"rooms", e.rooms},
+                        {"batch", e.batch}}
                        .dump());
   publish(std::move(batch));
   e.ready = true;
@@ -737,7 +700,8 @@ void registry_state::on_event(const delivery& d) {
       // The active relay is the source of the state; ignore stale echoes.
     } else if (event == "login") {
       apply_login(j.at("login"), j.at("queue"), j.at("token"),
-                  j.at("rooms").get<std::vector<std::string>>());
+                  j.at("rooms").get<std::vector<std::string>>(),
+                  j.value("batch", false));
     } else if (event == "logout") {
       publish_batch ignored; // a standby announces nothing
       auto queue = j.at("queue").get<std::string>();
@@ -768,15 +732,17 @@ void registry_state::replicate(publish_batch& batch, std::string event_body) {
 void registry_state::apply_login(const std::string& login,
                                  const std::string& queue,
                                  const std::string& token,
-                                 std::vector<std::string> user_rooms) {
+                                 std::vector<std::string> user_rooms,
+                                 bool batch) {
   publish_batch ignored; // a standby announces nothing
   session_entry e;
   e.rooms = std::move(user_rooms);
+  e.batch = batch;
   std::sort(e.rooms.begin(), e.rooms.end());
   if (auto i = sessions.find(queue); i != sessions.end()) {
     // Should this relay take over before the queue is declared again, the
     // rooms the earlier session had are unbound.
-    e.stale = dropped_rooms(i->second, e.rooms);
+    e.stale = dropped(i->second, exchanges_of(e));
     for (auto room : std::set<std::string>{i->second.present})
       leave(i->second, room, "replaced", ignored);
     remove_session(queue);
@@ -799,7 +765,8 @@ std::string registry_state::snapshot_for(const std::string& relay) const {
       sessions_json.push_back({{"login", e.login},
                                {"queue", queue},
                                {"token", e.token},
-                               {"rooms", e.rooms}});
+                               {"rooms", e.rooms},
+                               {"batch", e.batch}});
   json rooms_json = json::object();
   for (auto& [room_name, r] : rooms) {
     json hist = json::array();
@@ -823,6 +790,7 @@ void registry_state::apply_snapshot(const std::string& body) {
   struct session_copy {
     std::string login, queue, token;
     std::vector<std::string> rooms;
+    bool batch;
   };
   auto j = json::parse(body);
   std::map<std::string, room_copy> new_rooms;
@@ -835,7 +803,8 @@ void registry_state::apply_snapshot(const std::string& body) {
   std::vector<session_copy> new_sessions;
   for (auto& x : j.at("sessions"))
     new_sessions.push_back({x.at("login"), x.at("queue"), x.at("token"),
-                            x.at("rooms").get<std::vector<std::string>>()});
+                            x.at("rooms").get<std::vector<std::string>>(),
+                            x.value("batch", false)});
   auto retired = j.value("retired_seq", uint64_t{0});
   // Queues this replica knew with more rooms keep them to unbind.
   auto old_sessions = std::move(sessions);
@@ -850,9 +819,11 @@ void registry_state::apply_snapshot(const std::string& body) {
       r.restore(ev);
   }
   for (auto& x : new_sessions) {
-    apply_login(x.login, x.queue, x.token, x.rooms);
-    if (auto old = old_sessions.find(x.queue); old != old_sessions.end())
-      sessions.at(x.queue).stale = dropped_rooms(old->second, x.rooms);
+    apply_login(x.login, x.queue, x.token, x.rooms, x.batch);
+    if (auto old = old_sessions.find(x.queue); old != old_sessions.end()) {
+      auto& e = sessions.at(x.queue);
+      e.stale = dropped(old->second, exchanges_of(e));
+    }
   }
   CHATRELAY_LOG(info, component,
                 "caught up: " << sessions.size() << " sessions, "
@@ -872,8 +843,7 @@ void registry_state::spawn_user(session_entry& e) {
   cfg.queue = e.queue;
   cfg.session = e.session;
   cfg.exchanges = exchanges_of(e);
-  for (auto& room : e.stale)
-    cfg.unbind.push_back(room_exchange(room));
+  cfg.unbind = e.stale;
   cfg.registry = self;
   cfg.broker = broker;
   cfg.keepalive = opts.keepalive_timeout;
@@ -973,16 +943,28 @@ void registry_state::notify(const chat_event& ev) {
   }
 }
 
-std::string registry_state::room_exchange(const std::string& room) const {
-  return opts.room_exchange_prefix + room;
+std::vector<std::string>
+registry_state::exchanges_for(const std::vector<std::string>& room_names,
+                              bool batch) const {
+  std::vector<std::string> result;
+  for (auto& room : room_names) {
+    auto ex = chatrelay::exchanges_of(opts.room_exchange_prefix, room);
+    result.push_back(batch ? std::move(ex.batch) : std::move(ex.single));
+  }
+  return result;
 }
 
 std::vector<std::string>
 registry_state::exchanges_of(const session_entry& e) const {
-  std::vector<std::string> result;
-  for (auto& room : e.rooms)
-    result.push_back(room_exchange(room));
-  return result;
+  return exchanges_for(e.rooms, e.batch);
+}
+
+std::vector<std::string>
+registry_state::dropped(const session_entry& old,
+                        const std::vector<std::string>& now) const {
+  auto had = exchanges_of(old);
+  had.insert(had.end(), old.stale.begin(), old.stale.end());
+  return dropped_exchanges(had, now);
 }
 
 void registry_state::update_gauges() {
@@ -1017,18 +999,29 @@ room& registry_state::room_of(const std::string& room_name) {
   return i->second;
 }
 
+size_t registry_state::busy_posts(const std::string& room_name) const {
+  auto i = room_actors.find(room_name);
+  return i == room_actors.end() ? 0 : i->second.posts;
+}
+
 void registry_state::evict_rooms() {
   // Forget the least recently used idle rooms beyond max_idle_rooms. Runs
   // once per max_idle_rooms new rooms, so each costs O(log n) on average.
   std::vector<std::pair<uint64_t, std::string>> idle;
   for (auto& [room_name, r] : rooms)
-    if (r.idle()) idle.emplace_back(r.last_used, room_name);
+    if (r.idle() && busy_posts(room_name) == 0)
+      idle.emplace_back(r.last_used, room_name);
   if (idle.size() > max_idle_rooms) {
     auto excess = idle.size() - max_idle_rooms;
     std::nth_element(idle.begin(), idle.begin() + excess, idle.end());
     for (size_t k = 0; k < excess; ++k) {
       auto r = rooms.find(idle[k].second);
       retired_seq = std::max(retired_seq, r->second.seq());
+      if (auto a = room_actors.find(r->first); a != room_actors.end()) {
+        self->unlink_from(a->second.actor);
+        self->send_exit(a->second.actor, caf::exit_reason::user_shutdown);
+        room_actors.erase(a);
+      }
       rooms.erase(r);
     }
   }
@@ -1069,7 +1062,7 @@ registry(registry_actor::stateful_pointer<registry_state> self,
     auto& mod = self->state.moderator;
     if (mod && mod.address() == down.source) {
       CHATRELAY_LOG(warning, component, "moderator gone; messages pass");
-      mod = nullptr;
+      self->state.set_moderator(moderator_actor{});
     }
   });
   self->delayed_send(self, announce_period, tick_atom::value);
@@ -1111,7 +1104,13 @@ registry(registry_actor::stateful_pointer<registry_state> self,
       },
       [=](filter_atom, moderator_actor& mod) {
         if (mod) self->monitor(mod);
-        self->state.moderator = std::move(mod);
+        self->state.set_moderator(std::move(mod));
+      },
+      [=](posted_atom, const std::string& room_name, const chat_event& ev,
+          bool fresh) {
+        self->state.guarded("posted message", [&] {
+          self->state.on_posted(room_name, ev, fresh);
+        });
       },
       [=](presence_atom, const std::string& room) {
         return self->state.presence(room);

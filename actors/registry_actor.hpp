@@ -30,17 +30,26 @@ struct session_entry {
   std::string queue;
   std::string token;
   std::vector<std::string> rooms; ///< sorted
-  uint64_t session = 0;           ///< local id, tells sessions apart
-  user_actor actor;               ///< only on the active relay
-  bool ready = false;             ///< queue declared, welcome sent
+  /// Logged in with "batch": bound to the rooms' batch exchanges.
+  bool batch = false;
+  uint64_t session = 0; ///< local id, tells sessions apart
+  user_actor actor;     ///< only on the active relay
+  bool ready = false;   ///< queue declared, welcome sent
   // A login waiting for its queue: the delivery to ack once welcomed.
   uint64_t pending_tag = 0;
   uint64_t pending_generation = 0;
   std::map<std::string, uint64_t> since;
   std::set<std::string> present; ///< rooms where it counts for presence
-  /// Rooms an earlier session on this queue was bound to and this one is
-  /// not: unbound before the queue is declared (until it is ready).
+  /// Exchanges an earlier session on this queue was bound to and this one
+  /// is not: unbound before the queue is declared (until it is ready).
   std::vector<std::string> stale;
+};
+
+/// A room's actor (active relay only) and its posts not yet done: a room is
+/// forgotten only when none are, so its copy here has every id it stamped.
+struct room_entry {
+  room_actor actor;
+  size_t posts = 0;
 };
 
 /// An observer and its events not yet handled (see registry_state::notify).
@@ -63,7 +72,11 @@ struct registry_state {
   uint64_t generation = 0;
   std::unordered_map<std::string, session_entry> sessions; ///< by queue
   std::unordered_map<std::string, std::vector<std::string>> logins; ///< queues
+  /// This relay's copy of every room: presence, ids and history (the room
+  /// actors stamp; their ids come back here, as a standby's do).
   std::map<std::string, room> rooms;
+  /// The directory: room -> its actor, on the active relay.
+  std::map<std::string, room_entry> room_actors;
   uint64_t next_session = 1;
   uint64_t direct_seq = 0;
   /// First id of the current active term (see term_floor); 0 before any.
@@ -90,6 +103,9 @@ struct registry_state {
   void on_role(relay_role r, uint64_t gen);
   void on_ready(const std::string& login, uint64_t session, bool ok);
   void on_stamp(chat_request& req, uint64_t tag, uint64_t gen);
+  void on_posted(const std::string& room_name, const chat_event& ev,
+                 bool fresh);
+  void set_moderator(moderator_actor mod);
   void on_expire(const std::string& login, uint64_t session);
   void on_inject(chat_event ev);
   void on_tick();
@@ -130,6 +146,8 @@ private:
   /// Uncounts it; announces a leave when it was the last.
   void leave(session_entry& e, const std::string& room,
              const std::string& reason, publish_batch& batch);
+  /// A join or leave to the room's clients and the observers.
+  void announce(const chat_event& ev, publish_batch& batch);
 
   // -- login queue ------------------------------------------------------------
 
@@ -149,21 +167,22 @@ private:
   void on_chat(const delivery& d);
   std::string resolve_room(const session_entry& e,
                            const std::string& room) const;
-  void broadcast(chat_event ev, publish_batch batch);
-  /// A room message in its turn: published again if seen, else moderated
-  /// (a moderator holds the room) or stamped.
-  void room_message(held_message msg);
-  void moderate(chat_event ev, publish_batch batch);
-  /// The moderator settled the room's message: the next ones go on.
-  void resume_room(const std::string& room_name);
+  /// Hands a room message to its room actor (spawned on first use).
+  void post(chat_request req, ack_ref ack, bool moderate);
+  room_actor room_actor_of(const std::string& room_name);
+  /// Ends the room actors (this relay is no longer active).
+  void stop_rooms();
   void evict_rooms();
+  /// Posts handed to the room's actor and not yet done.
+  size_t busy_posts(const std::string& room_name) const;
 
   // -- replication ------------------------------------------------------------
 
   void on_event(const delivery& d);
   void replicate(publish_batch& batch, std::string event_body);
   void apply_login(const std::string& login, const std::string& queue,
-                   const std::string& token, std::vector<std::string> rooms);
+                   const std::string& token, std::vector<std::string> rooms,
+                   bool batch);
   std::string snapshot_for(const std::string& relay) const;
   void apply_snapshot(const std::string& body);
   void heard(const std::string& peer);
@@ -180,8 +199,15 @@ private:
                                     std::string cid);
   std::string sniffed_queue(const delivery& d) const;
   void notify(const chat_event& ev);
-  std::string room_exchange(const std::string& room) const;
+  /// The exchanges a session in `room_names` is bound to: each room's single
+  /// exchange, or its batch exchange for a batching client.
+  std::vector<std::string>
+  exchanges_for(const std::vector<std::string>& room_names, bool batch) const;
   std::vector<std::string> exchanges_of(const session_entry& e) const;
+  /// What the queue of `old` must be unbound from for a new session on it
+  /// bound to `now`.
+  std::vector<std::string> dropped(const session_entry& old,
+                                   const std::vector<std::string>& now) const;
   void update_gauges();
   void on_exception(const char* what, const std::exception& e);
 };

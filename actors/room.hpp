@@ -21,7 +21,8 @@ namespace chatrelay {
 struct held_message {
   chat_request req;
   publish_batch batch;
-  bool moderate = true; ///< false for an embedder's inject
+  bool moderate = true;   ///< false for an embedder's inject
+  bool replicate = false; ///< other relays listen: replicate its stamp
 };
 
 /// A client id seen before in a room.

@@ -34,6 +34,9 @@ constexpr amqp_channel_t first_publish_channel = 2;
 constexpr amqp_channel_t admin_channel = 3;
 constexpr amqp_channel_t events_channel = 4;
 constexpr amqp_channel_t login_channel = 5;
+/// Not a channel: the confirm tracker settles a publish that reports its
+/// confirm (publish_batch::confirm_request) here instead of acking.
+constexpr amqp_channel_t confirm_report = 0;
 // A publish channel reopened after a missed confirm takes a number never
 // used on this connection so far (up to the last, then round again): a late
 // confirm of the old channel can then never be taken for one of the new.
@@ -501,6 +504,10 @@ private:
     auto tag = batch.generation == generation_ ? batch.ack_tag : 0;
     auto ch = batch.ack_source == delivery_source::login ? login_channel
                                                          : chat_channel;
+    if (batch.confirm_request != 0) { // reported on "channel" 0 (settle)
+      tag = batch.confirm_request;
+      ch = confirm_report;
+    }
     confirms_.add(std::move(sent), tag, ch, clock_type::now());
     s_.metrics_->in_flight.Set(static_cast<double>(confirms_.in_flight()));
     settle();
@@ -548,6 +555,10 @@ private:
   /// Acks (or requeues) the deliveries whose publishes are all confirmed.
   void settle() {
     for (auto& st : confirms_.take_settled()) {
+      if (st.channel == confirm_report) {
+        s_.callbacks_.on_done(st.tag, !st.requeue);
+        continue;
+      }
       if (st.requeue) {
         CHATRELAY_LOG(warning, component,
                       "broker refused a publish; "

@@ -19,6 +19,17 @@ broker(broker_actor::stateful_pointer<broker_state> self, relay_options opts,
   };
   return {
       [=](publish_atom, publish_batch& batch) { submit(std::move(batch)); },
+      [=](confirm_atom, publish_batch& batch) {
+        auto rp = self->make_response_promise<bool>();
+        if (!self->state.session) {
+          rp.deliver(false);
+          return rp;
+        }
+        batch.confirm_request = self->state.next_request++;
+        self->state.pending.emplace(batch.confirm_request, rp);
+        submit(std::move(batch));
+        return rp;
+      },
       [=](declare_atom, queue_binding& binding) {
         auto rp = self->make_response_promise<bool>();
         if (!self->state.session) {

@@ -7,8 +7,11 @@
 
 #include <caf/stateful_actor.hpp>
 
+#include <caf/typed_response_promise.hpp>
+
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace chatrelay::test {
@@ -22,6 +25,11 @@ struct broker_log {
   /// "unbind Q").
   std::vector<std::string> ops;
   bool declare_ok = true;
+  /// Publishes that wait for their confirm (confirm_atom) get it only when
+  /// the mock gets `done` (the AMQP thread's report in the real broker)
+  /// while this is set; at once otherwise.
+  bool hold_confirms = false;
+  std::vector<caf::typed_response_promise<bool>> unconfirmed;
 
   /// Bodies published to `routing_key` on `exchange` ("" = default).
   std::vector<std::string> bodies(const std::string& exchange,
@@ -54,6 +62,15 @@ mock_broker(broker_actor::stateful_pointer<mock_broker_state> self,
   self->state.log = log;
   return {
       [=](publish_atom, publish_batch& b) { log->batches.push_back(b); },
+      [=](confirm_atom, publish_batch& b) {
+        log->batches.push_back(b);
+        auto rp = self->make_response_promise<bool>();
+        if (log->hold_confirms)
+          log->unconfirmed.push_back(rp);
+        else
+          rp.deliver(true);
+        return rp;
+      },
       [=](declare_atom, queue_binding& b) {
         log->ops.push_back("declare " + b.queue);
         log->declared.push_back(b);
@@ -65,8 +82,10 @@ mock_broker(broker_actor::stateful_pointer<mock_broker_state> self,
       },
       [=](delete_atom, std::string& q) { log->deleted.push_back(q); },
       [=](sink_atom, registry_actor) {},
-      [=](done_atom, uint64_t, bool) {
-        CAF_FAIL("the mock broker got an internal done message");
+      [=](done_atom, uint64_t, bool ok) {
+        // The broker confirmed (ok) or refused everything held.
+        for (auto& rp : std::exchange(log->unconfirmed, {}))
+          rp.deliver(ok);
       },
   };
 }

@@ -20,5 +20,8 @@ CHATRELAY_ATOM(ping, "ping")
 CHATRELAY_ATOM(expire, "expire")
 CHATRELAY_ATOM(logout, "logout")
 CHATRELAY_ATOM(tick, "tick")
+CHATRELAY_ATOM(post, "post")
+CHATRELAY_ATOM(posted, "posted")
+CHATRELAY_ATOM(confirm, "confirm")
 
 } // namespace chatrelay

@@ -52,12 +52,15 @@ struct publish_batch {
   uint64_t ack_tag = 0;
   uint64_t generation = 0;
   delivery_source ack_source = delivery_source::chat; ///< queue of ack_tag
+  /// Not 0: the broker reports done(confirm_request, ok) once all of them
+  /// are confirmed (a publish that waits for its confirm, see confirm_atom).
+  uint64_t confirm_request = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, publish_batch& x) {
   return f(caf::meta::type_name("publish_batch"), x.messages, x.ack_tag,
-           x.generation, x.ack_source);
+           x.generation, x.ack_source, x.confirm_request);
 }
 
 /// A user's queue and the room exchanges it is bound to.
@@ -85,6 +88,29 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, chat_request& x) {
   return f(caf::meta::type_name("chat_request"), x.sender, x.message, x.token,
            x.room, x.to, x.cid);
+}
+
+/// What to acknowledge once a message's publishes are confirmed: the
+/// delivery it came in (tag 0: nothing, e.g. an embedder's inject). Carried
+/// with a message along its path instead of hand-built publish batches.
+struct ack_ref {
+  uint64_t tag = 0;
+  uint64_t generation = 0;
+  delivery_source source = delivery_source::chat;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ack_ref& x) {
+  return f(caf::meta::type_name("ack_ref"), x.tag, x.generation, x.source);
+}
+
+/// An empty batch that acknowledges `a` once published.
+inline publish_batch acking(const ack_ref& a) {
+  publish_batch batch;
+  batch.ack_tag = a.tag;
+  batch.generation = a.generation;
+  batch.ack_source = a.source;
+  return batch;
 }
 
 } // namespace chatrelay
