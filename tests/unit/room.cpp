@@ -179,8 +179,12 @@ CAF_TEST(messages held during moderation come back in order after it) {
   CAF_CHECK(!r.idle());
   CAF_CHECK(!r.next_held()); // the moderator still decides
   r.set_moderating(false);
-  CAF_CHECK_EQUAL(r.next_held()->req.message, "1");
-  CAF_CHECK_EQUAL(r.next_held()->req.message, "2");
+  // Kept in locals: CAF_CHECK_EQUAL would outlive a temporary's member.
+  auto first = r.next_held();
+  auto second = r.next_held();
+  CAF_REQUIRE(first && second);
+  CAF_CHECK_EQUAL(first->req.message, "1");
+  CAF_CHECK_EQUAL(second->req.message, "2");
   CAF_CHECK(!r.next_held());
   CAF_CHECK(r.idle());
 }
