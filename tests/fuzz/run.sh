@@ -6,7 +6,7 @@
 #   tests/fuzz/run.sh CRASHFILE  # re-run one input (reproduce a crash)
 #
 # Env: FUZZ_SECONDS (60), FUZZ_JOBS (1: the machine has 2 cores), FUZZ_OUT (build/fuzz dir,
-# default build-fuzz/), CXX (clang++). Compiles actors/protocol.cpp + protocol_fuzzer.cpp directly
+# default build-fuzz/), CXX (clang++). Compiles actors/protocol.cpp + json.cpp + the fuzzer directly
 # (not part of the g++ CMake build). New inputs found go to $FUZZ_OUT/corpus (the committed corpus
 # in tests/fuzz/corpus is only read); a crash is written to $FUZZ_OUT/crash-* and fails the run;
 # a failure that leaves no input to reproduce it is reported and fuzzed once more (fails if again).
@@ -21,7 +21,7 @@ command -v "$CXX" >/dev/null || { echo "fuzz: $CXX not found (apt-get install cl
 
 mkdir -p "$FUZZ_OUT/corpus"
 bin="$FUZZ_OUT/protocol_fuzzer"
-srcs=("$here/protocol_fuzzer.cpp" "$root/actors/protocol.cpp")
+srcs=("$here/protocol_fuzzer.cpp" "$root/actors/protocol.cpp" "$root/actors/json.cpp")
 # Rebuild when a source or header changed.
 if [[ ! -x "$bin" ]] || [[ -n "$(find "${srcs[@]}" "$root/include/chatrelay" -newer "$bin" -print -quit)" ]]; then
   echo "fuzz: building $bin"
