@@ -84,6 +84,16 @@ bool name_char(char c) {
          (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
+/// At most `n` bytes of `str` for an error's reason, cut before a UTF-8
+/// continuation byte: a character cut in half would make the error itself
+/// invalid UTF-8 (found by the fuzzer).
+std::string clip(std::string_view str, size_t n) {
+  if (str.size() <= n) return std::string{str};
+  while (n > 0 && (static_cast<unsigned char>(str[n]) & 0xC0) == 0x80)
+    --n;
+  return std::string{str.substr(0, n)};
+}
+
 bool starts_with(std::string_view str, std::string_view prefix) {
   return str.substr(0, prefix.size()) == prefix;
 }
@@ -173,8 +183,7 @@ std::optional<rejected> read_rooms(const json& doc, const limits& lim,
   if (rooms.empty()) rooms.push_back(lim.default_room);
   for (auto& r : rooms)
     if (!valid_room(r))
-      return fail("bad_room",
-                  "room name '" + r.substr(0, 64) + "' is not valid");
+      return fail("bad_room", "room name '" + clip(r, 64) + "' is not valid");
   std::sort(rooms.begin(), rooms.end());
   rooms.erase(std::unique(rooms.begin(), rooms.end()), rooms.end());
   return std::nullopt;
@@ -239,9 +248,8 @@ std::optional<rejected> check_version(const json& doc) {
   if (v == doc.end() ||
       (v->is_number_integer() && v->get<int64_t>() == version))
     return std::nullopt;
-  return fail("unsupported_version", "protocol version " +
-                                         v->dump().substr(0, 16) +
-                                         " is not supported");
+  return fail("unsupported_version",
+              "protocol version " + clip(v->dump(), 16) + " is not supported");
 }
 
 parsed<login_queue_request> parse_login_action(const json& doc,
@@ -271,7 +279,7 @@ parsed<login_queue_request> parse_login_action(const json& doc,
     return login_queue_request{ping_request{login, token}};
   }
   return failed(
-      fail("unknown_action", "unknown action '" + action.substr(0, 32) + "'"));
+      fail("unknown_action", "unknown action '" + clip(action, 32) + "'"));
 }
 
 } // namespace
@@ -421,7 +429,8 @@ std::string render_error(const error_info& err, std::string_view cid) {
          {"code", err.code},
          {"reason", err.reason}};
   if (!cid.empty()) j["cid"] = cid;
-  return j.dump();
+  // Never throw on what a client sent: a bad byte becomes U+FFFD.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string render_welcome(const welcome& w) {

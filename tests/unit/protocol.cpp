@@ -229,3 +229,17 @@ CAF_TEST(a batch of one message and an empty batch are valid json) {
   CAF_CHECK(none["messages"].is_array());
   CAF_CHECK(none["messages"].empty());
 }
+
+CAF_TEST(an error quoting a long name never cuts a character in half) {
+  // 31 ASCII bytes, then a 2-byte character across the 32-byte quote limit.
+  std::string action(31, 'a');
+  action += "\xc4\xbc";
+  action += "tail";
+  auto res =
+      parse_login_queue(R"({"v":1,"action":")" + action + R"("})", lim());
+  auto* r = std::get_if<rejected>(&res);
+  CAF_REQUIRE(r != nullptr);
+  CAF_CHECK_EQUAL(r->error.code, "unknown_action");
+  CAF_CHECK(valid_utf8(r->error.reason));
+  CAF_CHECK(valid_utf8(render_error(r->error)));
+}
