@@ -161,63 +161,41 @@ void registry_state::on_ready(const std::string& login, uint64_t session,
   update_gauges();
 }
 
-void registry_state::on_stamp(chat_request& req, uint64_t tag, uint64_t gen) {
-  auto batch = publish_batch{};
-  batch.ack_tag = tag;
-  batch.generation = gen;
-  batch.ack_source = delivery_source::chat;
+void registry_state::on_direct(chat_request& req, const ack_ref& ack) {
+  auto batch = acking(ack);
   auto from = queues_of(req.sender);
   if (from.empty()) {
     publish(std::move(batch)); // logged out meanwhile: drop, but ack
     return;
   }
-  if (!req.to.empty()) {
-    auto to = queues_of(req.to);
-    if (to.empty()) {
-      metrics->count_error("unknown_recipient");
-      batch.messages.push_back(
-          {"", from.front(),
-           protocol::render_error(
-               {"unknown_recipient", "'" + req.to + "' is not online"},
-               req.cid)});
-      publish(std::move(batch));
-      return;
-    }
-    chat_event ev{
-        event_kind::direct, ++direct_seq, protocol::now_ms(), "",
-        req.sender,         req.to,       req.message,        req.cid};
-    auto body = protocol::render_event(ev);
-    // Every session of the recipient, and the sender's own for the echo.
-    auto targets = to;
-    for (auto& q : from)
-      if (std::find(targets.begin(), targets.end(), q) == targets.end())
-        targets.push_back(q);
-    for (auto& q : targets)
-      batch.messages.push_back({"", q, body});
+  auto to = queues_of(req.to);
+  if (to.empty()) {
+    metrics->count_error("unknown_recipient");
+    batch.messages.push_back(
+        {"", from.front(),
+         protocol::render_error(
+             {"unknown_recipient", "'" + req.to + "' is not online"},
+             req.cid)});
     publish(std::move(batch));
-    metrics->messages_out.Increment();
-    notify(ev);
     return;
   }
-  auto ack = ack_ref{tag, gen, delivery_source::chat};
-  post(std::move(req), ack, true);
-}
-
-void registry_state::post(chat_request req, ack_ref ack, bool moderate) {
-  auto actor = room_actor_of(req.room);
-  ++room_actors.at(req.room).posts;
-  self->send(actor, post_atom::value, std::move(req), ack, moderate,
-             !peers.empty());
+  chat_event ev{event_kind::direct, ++direct_seq, protocol::now_ms(), "",
+                req.sender,         req.to,       req.message,        req.cid};
+  auto body = protocol::render_event(ev);
+  // Every session of the recipient, and the sender's own for the echo.
+  auto targets = to;
+  for (auto& q : from)
+    if (std::find(targets.begin(), targets.end(), q) == targets.end())
+      targets.push_back(q);
+  for (auto& q : targets)
+    batch.messages.push_back({"", q, body});
+  publish(std::move(batch));
+  metrics->messages_out.Increment();
+  notify(ev);
 }
 
 void registry_state::on_posted(const std::string& room_name,
                                const chat_event& ev, bool fresh) {
-  // A late report of a room actor stopped meanwhile counts for nothing.
-  if (auto i = room_actors.find(room_name);
-      i != room_actors.end() && i->second.actor &&
-      i->second.actor.address() == self->current_sender() &&
-      i->second.posts > 0)
-    --i->second.posts;
   if (ev.id == 0) return; // nothing stamped
   room_of(room_name).replicate(ev);
   if (fresh) notify(ev);
@@ -225,15 +203,15 @@ void registry_state::on_posted(const std::string& room_name,
 
 void registry_state::set_moderator(moderator_actor mod) {
   moderator = std::move(mod);
-  for (auto& [room_name, entry] : room_actors)
-    self->send(entry.actor, filter_atom::value, moderator);
+  for (auto& [room_name, actor] : room_actors)
+    self->send(actor, filter_atom::value, moderator);
 }
 
 room_actor registry_state::room_actor_of(const std::string& room_name) {
   // The room's copy first: creating it may forget other rooms.
   auto& copy = room_of(room_name);
-  auto& entry = room_actors[room_name];
-  if (!entry.actor) {
+  auto& actor = room_actors[room_name];
+  if (!actor) {
     room_config cfg;
     cfg.name = room_name;
     cfg.exchanges =
@@ -245,22 +223,23 @@ room_actor registry_state::room_actor_of(const std::string& room_name) {
     cfg.events_exchange = opts.events_exchange;
     cfg.origin = opts.id;
     cfg.id_floor = id_floor;
+    cfg.replicate = rooms_replicate;
     cfg.registry = self;
     cfg.broker = broker;
     cfg.moderator = moderator;
     cfg.metrics = metrics;
     // The room continues from this relay's copy (ids, history, cids).
-    entry.actor = self->spawn<caf::linked>(chat_room, std::move(cfg), copy);
+    actor = self->spawn<caf::linked>(chat_room, std::move(cfg), copy);
   }
-  return entry.actor;
+  return actor;
 }
 
 void registry_state::stop_rooms() {
   // Their posts in flight were never acked: the next active relay gets them
   // again.
-  for (auto& [room_name, entry] : room_actors) {
-    self->unlink_from(entry.actor);
-    self->send_exit(entry.actor, caf::exit_reason::user_shutdown);
+  for (auto& [room_name, actor] : room_actors) {
+    self->unlink_from(actor);
+    self->send_exit(actor, caf::exit_reason::user_shutdown);
   }
   room_actors.clear();
 }
@@ -284,11 +263,13 @@ void registry_state::on_inject(chat_event ev) {
   if (auto err = protocol::check_chat(req, limits)) {
     metrics->count_error(err->code);
     CHATRELAY_LOG(warning, component,
-                  "inject refused: " << err->code << " (" << err->reason
-                                     << ")");
+                  "inject rejected: " << err->code << " (" << err->reason
+                                      << ")");
     return;
   }
-  post(std::move(req), ack_ref{}, false); // not moderated, nothing to ack
+  // Not moderated, nothing to ack.
+  self->send(room_actor_of(req.room), post_atom::value, std::move(req),
+             ack_ref{}, false);
 }
 
 void registry_state::on_tick() {
@@ -310,6 +291,7 @@ void registry_state::on_tick() {
       ++i;
     }
   }
+  sync_replication();
 }
 
 void registry_state::subscribe(observer_actor obs) {
@@ -417,8 +399,8 @@ void registry_state::on_login_queue(const delivery& d) {
     // Tell a client whose session is gone (it may name its queue) to log in
     // again; never tell the real user about someone else's guess.
     auto online = logins.count(who) > 0;
-    auto r = refusal(online ? "bad_token" : "not_logged_in",
-                     "no session for this login and token", {});
+    auto r = rejection(online ? "bad_token" : "not_logged_in",
+                       "no session for this login and token", {});
     if (!online) r.queue = sniffed_queue(d);
     route_rejection(r, d);
     return;
@@ -435,7 +417,8 @@ void registry_state::login(protocol::login_request& req, const delivery& d) {
   if (auto i = sessions.find(req.queue);
       i != sessions.end() && i->second.login != req.login) {
     // Never write into another user's queue.
-    reject(refusal("queue_taken", "queue belongs to another user", {}), d, {});
+    reject(rejection("queue_taken", "queue belongs to another user", {}), d,
+           {});
     return;
   }
   auto mine = queues_of(req.login);
@@ -611,7 +594,7 @@ void registry_state::reject_login(const std::string& queue,
   // The queue may not exist yet: declare it (unbound, expiring) so the client
   // sees why its login failed.
   metrics->count_error(err.code);
-  CHATRELAY_LOG(info, component, "login refused: " << err.reason);
+  CHATRELAY_LOG(info, component, "login rejected: " << err.reason);
   auto batch = acking(d);
   batch.messages.push_back({"", queue, protocol::render_error(err)});
   self->request(broker, caf::infinite, declare_atom::value,
@@ -632,44 +615,32 @@ void registry_state::on_chat(const delivery& d) {
   auto& req = std::get<chat_request>(parsed);
   auto mine = queues_of(req.sender);
   if (mine.empty()) {
-    reject(
-        refusal("not_logged_in", "'" + req.sender + "' is not online", req.cid),
-        d, {});
+    reject(rejection("not_logged_in", "'" + req.sender + "' is not online",
+                     req.cid),
+           d, {});
     return;
   }
+  // The session is found by its login and token: a message that names no
+  // session of the sender never reaches one.
   auto* e = find_session(req.sender, req.token);
-  auto fail = [&](const char* code, std::string reason) {
-    reject(refusal(code, std::move(reason), req.cid), d,
-           e ? e->queue : mine.front());
-  };
-  if (!e) return fail("bad_token", "missing or wrong session token");
-  if (!req.to.empty()) {
-    if (logins.count(req.to) == 0)
-      return fail("unknown_recipient", "'" + req.to + "' is not online");
-  } else {
-    req.room = resolve_room(*e, req.room);
-    if (req.room.empty())
-      return fail("not_in_room", "not a member of this room");
+  if (!e) {
+    reject(rejection("bad_token", "missing or wrong session token", req.cid), d,
+           mine.front());
+    return;
   }
   if (!e->actor) {
     // No user actor (not active: a delivery from a connection that is no
     // longer the consumer). Never leave a delivery without an answer: ack
     // it and tell the sender to send it again, like a relay that is busy.
-    CHATRELAY_LOG(warning, component, "chat while not active; refused");
-    return fail("unavailable", "the relay is not ready; send it again");
+    CHATRELAY_LOG(warning, component, "chat while not active; rejected");
+    reject(rejection("unavailable", "the relay is not ready; send it again",
+                     req.cid),
+           d, e->queue);
+    return;
   }
-  self->send(e->actor, chat_atom::value, std::move(req), d.tag, d.generation);
-}
-
-std::string registry_state::resolve_room(const session_entry& e,
-                                         const std::string& room) const {
-  if (room.empty()) {
-    // The seed's clients name no room: their first room, preferring the
-    // default one.
-    if (contains(e.rooms, opts.default_room)) return opts.default_room;
-    return e.rooms.front();
-  }
-  return contains(e.rooms, room) ? room : std::string{};
+  // From here on the session decides (room, rate limit, answer).
+  self->send(e->actor, chat_atom::value, std::move(req),
+             ack_ref{d.tag, d.generation, d.source});
 }
 
 // -- replication --------------------------------------------------------------
@@ -720,6 +691,7 @@ void registry_state::on_event(const delivery& d) {
   } catch (const std::exception& e) {
     CHATRELAY_LOG(warning, component, "bad relay event ignored: " << e.what());
   }
+  sync_replication();
   update_gauges();
 }
 
@@ -834,6 +806,14 @@ void registry_state::heard(const std::string& peer) {
   peers[peer] = self->clock().now();
 }
 
+void registry_state::sync_replication() {
+  // Without peers nobody listens: the rooms skip the extra publish.
+  if (rooms_replicate == !peers.empty()) return;
+  rooms_replicate = !peers.empty();
+  for (auto& [room_name, actor] : room_actors)
+    self->send(actor, peers_atom::value, rooms_replicate);
+}
+
 // -- helpers ------------------------------------------------------------------
 
 void registry_state::spawn_user(session_entry& e) {
@@ -842,6 +822,9 @@ void registry_state::spawn_user(session_entry& e) {
   cfg.login = e.login;
   cfg.queue = e.queue;
   cfg.session = e.session;
+  for (auto& room : e.rooms)
+    cfg.rooms.emplace(room, room_actor_of(room));
+  cfg.default_room = opts.default_room;
   cfg.exchanges = exchanges_of(e);
   cfg.unbind = e.stale;
   cfg.registry = self;
@@ -888,8 +871,9 @@ void registry_state::reject(const protocol::rejected& r, const delivery& d,
   publish(std::move(batch));
 }
 
-protocol::rejected registry_state::refusal(std::string code, std::string reason,
-                                           std::string cid) {
+protocol::rejected registry_state::rejection(std::string code,
+                                             std::string reason,
+                                             std::string cid) {
   protocol::rejected r;
   r.error = {std::move(code), std::move(reason)};
   r.cid = std::move(cid);
@@ -999,17 +983,20 @@ room& registry_state::room_of(const std::string& room_name) {
   return i->second;
 }
 
-size_t registry_state::busy_posts(const std::string& room_name) const {
-  auto i = room_actors.find(room_name);
-  return i == room_actors.end() ? 0 : i->second.posts;
+std::set<std::string> registry_state::awaited_rooms() const {
+  std::set<std::string> result;
+  for (auto& [queue, e] : sessions)
+    if (!e.ready) result.insert(e.rooms.begin(), e.rooms.end());
+  return result;
 }
 
 void registry_state::evict_rooms() {
   // Forget the least recently used idle rooms beyond max_idle_rooms. Runs
   // once per max_idle_rooms new rooms, so each costs O(log n) on average.
   std::vector<std::pair<uint64_t, std::string>> idle;
+  auto awaited = awaited_rooms();
   for (auto& [room_name, r] : rooms)
-    if (r.idle() && busy_posts(room_name) == 0)
+    if (r.idle() && awaited.count(room_name) == 0)
       idle.emplace_back(r.last_used, room_name);
   if (idle.size() > max_idle_rooms) {
     auto excess = idle.size() - max_idle_rooms;
@@ -1018,8 +1005,10 @@ void registry_state::evict_rooms() {
       auto r = rooms.find(idle[k].second);
       retired_seq = std::max(retired_seq, r->second.seq());
       if (auto a = room_actors.find(r->first); a != room_actors.end()) {
-        self->unlink_from(a->second.actor);
-        self->send_exit(a->second.actor, caf::exit_reason::user_shutdown);
+        // After the posts already sent to it (the mailbox keeps their
+        // order): each is published and acked before the room quits.
+        self->unlink_from(a->second);
+        self->send(a->second, retire_atom::value);
         room_actors.erase(a);
       }
       rooms.erase(r);
@@ -1080,9 +1069,9 @@ registry(registry_actor::stateful_pointer<registry_state> self,
         self->state.guarded("queue ready",
                             [&] { self->state.on_ready(login, session, ok); });
       },
-      [=](stamp_atom, chat_request& req, uint64_t tag, uint64_t gen) {
-        self->state.guarded("chat message",
-                            [&] { self->state.on_stamp(req, tag, gen); });
+      [=](direct_atom, chat_request& req, const ack_ref& ack) {
+        self->state.guarded("direct message",
+                            [&] { self->state.on_direct(req, ack); });
       },
       [=](delete_atom, const std::string& queue) {
         if (self->state.sessions.count(queue) == 0)

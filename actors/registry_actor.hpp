@@ -45,13 +45,6 @@ struct session_entry {
   std::vector<std::string> stale;
 };
 
-/// A room's actor (active relay only) and its posts not yet done: a room is
-/// forgotten only when none are, so its copy here has every id it stamped.
-struct room_entry {
-  room_actor actor;
-  size_t posts = 0;
-};
-
 /// An observer and its events not yet handled (see registry_state::notify).
 struct observer_entry {
   observer_actor handle;
@@ -76,7 +69,9 @@ struct registry_state {
   /// actors stamp; their ids come back here, as a standby's do).
   std::map<std::string, room> rooms;
   /// The directory: room -> its actor, on the active relay.
-  std::map<std::string, room_entry> room_actors;
+  std::map<std::string, room_actor> room_actors;
+  /// What the room actors were last told: whether other relays listen.
+  bool rooms_replicate = false;
   uint64_t next_session = 1;
   uint64_t direct_seq = 0;
   /// First id of the current active term (see term_floor); 0 before any.
@@ -102,7 +97,7 @@ struct registry_state {
   void on_delivery(delivery& d);
   void on_role(relay_role r, uint64_t gen);
   void on_ready(const std::string& login, uint64_t session, bool ok);
-  void on_stamp(chat_request& req, uint64_t tag, uint64_t gen);
+  void on_direct(chat_request& req, const ack_ref& ack);
   void on_posted(const std::string& room_name, const chat_event& ev,
                  bool fresh);
   void set_moderator(moderator_actor mod);
@@ -164,17 +159,18 @@ private:
 
   // -- chat queue -------------------------------------------------------------
 
+  /// Finds the chat message's session and hands the message to its user
+  /// actor, or answers for a session that is not there.
   void on_chat(const delivery& d);
-  std::string resolve_room(const session_entry& e,
-                           const std::string& room) const;
-  /// Hands a room message to its room actor (spawned on first use).
-  void post(chat_request req, ack_ref ack, bool moderate);
   room_actor room_actor_of(const std::string& room_name);
   /// Ends the room actors (this relay is no longer active).
   void stop_rooms();
   void evict_rooms();
-  /// Posts handed to the room's actor and not yet done.
-  size_t busy_posts(const std::string& room_name) const;
+  /// The rooms that sessions not yet welcomed name: their user actors hold
+  /// the rooms' actors, so the rooms stay.
+  std::set<std::string> awaited_rooms() const;
+  /// Tells the room actors whether other relays listen, when that changed.
+  void sync_replication();
 
   // -- replication ------------------------------------------------------------
 
@@ -195,8 +191,8 @@ private:
   void reject(const protocol::rejected& r, const delivery& d,
               const std::string& queue);
   void route_rejection(const protocol::rejected& r, const delivery& d);
-  static protocol::rejected refusal(std::string code, std::string reason,
-                                    std::string cid);
+  static protocol::rejected rejection(std::string code, std::string reason,
+                                      std::string cid);
   std::string sniffed_queue(const delivery& d) const;
   void notify(const chat_event& ev);
   /// The exchanges a session in `room_names` is bound to: each room's single

@@ -31,9 +31,8 @@ std::string message_event(const std::string& origin, const chat_event& ev) {
 
 } // namespace
 
-void room_state::post(chat_request req, ack_ref ack, bool moderate,
-                      bool replicate) {
-  held_message msg{std::move(req), acking(ack), moderate, replicate};
+void room_state::post(chat_request req, ack_ref ack, bool moderate) {
+  held_message msg{std::move(req), acking(ack), moderate, cfg.replicate};
   // One order per room: wait behind the message being moderated (a
   // redelivery of that very message too: its cid is settled first).
   if (rules->moderating())
@@ -105,6 +104,14 @@ void room_state::resume() {
   rules->set_moderating(false);
   while (auto next = rules->next_held())
     room_message(std::move(*next));
+  if (retiring && !rules->moderating()) self->quit();
+}
+
+void room_state::retire() {
+  // Everything posted before the retirement is in the mailbox before it;
+  // only a message waiting for the moderator is left to finish.
+  retiring = true;
+  if (!rules->moderating()) self->quit();
 }
 
 void room_state::stamp(chat_event ev, held_message msg) {
@@ -175,10 +182,9 @@ chat_room(room_actor::stateful_pointer<room_state> self, room_config cfg,
   self->state.rules.emplace(std::move(rules));
   self->state.batches.emplace(self->state.cfg.limits);
   return {
-      [=](post_atom, chat_request& req, ack_ref ack, bool moderate,
-          bool replicate) {
+      [=](post_atom, chat_request& req, ack_ref ack, bool moderate) {
         try {
-          self->state.post(std::move(req), ack, moderate, replicate);
+          self->state.post(std::move(req), ack, moderate);
         } catch (const std::exception& e) {
           // A message that cannot be rendered must not end the room.
           self->state.cfg.metrics->count_error("internal");
@@ -188,6 +194,10 @@ chat_room(room_actor::stateful_pointer<room_state> self, room_config cfg,
       [=](filter_atom, moderator_actor& mod) {
         self->state.cfg.moderator = std::move(mod);
       },
+      [=](peers_atom, bool listening) {
+        self->state.cfg.replicate = listening;
+      },
+      [=](retire_atom) { self->state.retire(); },
       [=](tick_atom) { self->state.on_tick(); },
   };
 }

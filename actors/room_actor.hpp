@@ -23,7 +23,8 @@ struct room_config {
   std::string events_exchange; ///< replication to other relays
   std::string origin;          ///< this relay's id
   uint64_t id_floor = 0;       ///< first id of the active term
-  registry_actor registry;
+  bool replicate = false;      ///< other relays listen (see peers_atom)
+  room_listener_actor registry;
   broker_actor broker;
   moderator_actor moderator; ///< may be null
   std::shared_ptr<relay_metrics> metrics;
@@ -41,8 +42,14 @@ struct room_state {
   /// Group commit of the room's messages for the batching clients.
   std::optional<batcher> batches;
 
+  /// Retired: quits once no message waits for the moderator.
+  bool retiring = false;
+
   /// A message in its turn: waits behind a moderated one, else goes on.
-  void post(chat_request req, ack_ref ack, bool moderate, bool replicate);
+  void post(chat_request req, ack_ref ack, bool moderate);
+
+  /// The registry forgets the room: quit now, or once the held are done.
+  void retire();
 
   /// The linger timer fired.
   void on_tick();

@@ -19,68 +19,75 @@ bool user_state::take_token(caf::actor_clock::time_point now) {
   return true;
 }
 
+std::string user_state::room_for(const std::string& room) const {
+  if (cfg.rooms.count(room.empty() ? cfg.default_room : room) > 0)
+    return room.empty() ? cfg.default_room : room;
+  return room.empty() && !cfg.rooms.empty() ? cfg.rooms.begin()->first
+                                            : std::string{};
+}
+
+namespace {
+
+/// Never a silent drop: the sender learns which message was rejected, and the
+/// delivery is acked with that answer.
+void reject(user_actor::stateful_pointer<user_state> self, const ack_ref& ack,
+            const protocol::error_info& err, const std::string& cid) {
+  auto& cfg = self->state.cfg;
+  if (cfg.metrics) cfg.metrics->count_error(err.code);
+  auto batch = acking(ack);
+  batch.messages.push_back({"", cfg.queue, protocol::render_error(err, cid)});
+  self->send(cfg.broker, publish_atom::value, std::move(batch));
+}
+
+void on_chat(user_actor::stateful_pointer<user_state> self, chat_request& req,
+             const ack_ref& ack) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  st.last_seen = now;
+  if (req.to.empty()) {
+    req.room = st.room_for(req.room);
+    if (req.room.empty())
+      return reject(self, ack, {"not_in_room", "not a member of this room"},
+                    req.cid);
+  }
+  if (!st.take_token(now))
+    return reject(self, ack,
+                  {"rate_limited", "more than the allowed messages per second"},
+                  req.cid);
+  if (!req.to.empty())
+    self->send(st.cfg.registry, direct_atom::value, std::move(req), ack);
+  else
+    self->send(st.cfg.rooms.at(req.room), post_atom::value, std::move(req), ack,
+               true);
+}
+
+} // namespace
+
 user_actor::behavior_type user(user_actor::stateful_pointer<user_state> self,
                                user_config cfg) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.last_seen = st.last_refill = self->clock().now();
   st.tokens = st.cfg.burst;
-  // Tells the registry whether the queue is usable.
-  auto report = [self](bool ok) {
-    auto& c = self->state.cfg;
-    self->send(c.registry, ready_atom::value, c.login, c.session, ok);
-  };
-  auto declare = [self, report](std::vector<std::string> exchanges) {
-    auto& c = self->state.cfg;
-    self->request(c.broker, caf::infinite, declare_atom::value,
-                  queue_binding{c.queue, std::move(exchanges)})
-        .then(report, [report](caf::error&) { report(false); });
-  };
   // The queue is bound to exactly the session's rooms: what an earlier
   // session on it had and this one dropped goes first (the broker runs both
   // in order, so no message of a dropped room arrives after the welcome).
   if (!st.cfg.unbind.empty())
     self->send(st.cfg.broker, unbind_atom::value,
                queue_binding{st.cfg.queue, std::move(st.cfg.unbind)});
-  declare(st.cfg.exchanges);
+  auto report = [self](bool ok) {
+    auto& c = self->state.cfg;
+    self->send(c.registry, ready_atom::value, c.login, c.session, ok);
+  };
+  self->request(st.cfg.broker, caf::infinite, declare_atom::value,
+                queue_binding{st.cfg.queue, st.cfg.exchanges})
+      .then(report, [report](caf::error&) { report(false); });
   self->delayed_send(self, st.cfg.keepalive, tick_atom::value);
   return {
-      [=](chat_atom, chat_request& req, uint64_t tag, uint64_t generation) {
-        auto& s = self->state;
-        auto now = self->clock().now();
-        s.last_seen = now;
-        if (!s.take_token(now)) {
-          // Never a silent drop: the sender learns which message was refused.
-          if (s.cfg.metrics) s.cfg.metrics->count_error("rate_limited");
-          publish_batch batch;
-          batch.messages.push_back(
-              {"", s.cfg.queue,
-               protocol::render_error(
-                   {"rate_limited",
-                    "more than the allowed messages per second"},
-                   req.cid)});
-          batch.ack_tag = tag;
-          batch.generation = generation;
-          self->send(s.cfg.broker, publish_atom::value, std::move(batch));
-          return;
-        }
-        self->send(s.cfg.registry, stamp_atom::value, std::move(req), tag,
-                   generation);
+      [=](chat_atom, chat_request& req, const ack_ref& ack) {
+        on_chat(self, req, ack);
       },
       [=](ping_atom) { self->state.last_seen = self->clock().now(); },
-      [=](declare_atom, std::vector<std::string>& exchanges) {
-        auto& c = self->state.cfg;
-        std::vector<std::string> gone;
-        for (auto& ex : c.exchanges)
-          if (std::find(exchanges.begin(), exchanges.end(), ex) ==
-              exchanges.end())
-            gone.push_back(ex);
-        if (!gone.empty())
-          self->send(c.broker, unbind_atom::value,
-                     queue_binding{c.queue, std::move(gone)});
-        c.exchanges = exchanges;
-        declare(std::move(exchanges));
-      },
       [=](tick_atom) {
         auto& s = self->state;
         auto idle = self->clock().now() - s.last_seen;

@@ -242,7 +242,8 @@ CAF_TEST(the facade ignores internal messages of the registry) {
   // not: none of it reaches the registry.
   auto untyped = caf::actor_cast<caf::actor>(relay);
   chat_request forged{"mallory", "forged", "", "main", "", "c1"};
-  caf::anon_send(untyped, stamp_atom::value, forged, uint64_t{7}, uint64_t{1});
+  caf::anon_send(untyped, direct_atom::value, forged,
+                 ack_ref{7, 1, delivery_source::chat});
   caf::anon_send(
       untyped, delivery_atom::value,
       delivery{
