@@ -122,14 +122,14 @@ option_table<relay_options> make_relay_table() {
            "chat messages a user may send at once (token bucket size)",
            between(1, 1000000))
       .add(&o::require_token, "require-token",
-           "refuse chat without the session token")
+           "reject chat without the session token")
       .notes("false: accept the seed's token-less chat (a token that is sent "
              "must match).")
       .add(&o::duplicate_login, "duplicate-login",
            "a second login of an online user with another queue",
            one_of({"replace", "reject", "allow"}))
       .notes("replace: the new session wins, the old one is told; reject: the "
-             "new one is refused; allow: both stay (tabs), one presence "
+             "new one is rejected; allow: both stay (tabs), one presence "
              "(docs/protocol.md).");
   t.heading("batching (docs/protocol.md)")
       .add(&o::batch_max, "batch-max",

@@ -14,39 +14,30 @@
 
 namespace chatrelay {
 
+namespace {
+
+/// The name of enum value `x`: `names` lists them in declaration order.
+template <class Enum, size_t N>
+std::string name_of(Enum x, const char* const (&names)[N]) {
+  auto i = static_cast<size_t>(x);
+  return i < N ? names[i] : "?";
+}
+
+} // namespace
+
 std::string to_string(delivery_source x) {
-  switch (x) {
-  case delivery_source::login:
-    return "login";
-  case delivery_source::chat:
-    return "chat";
-  default:
-    return "events";
-  }
+  static constexpr const char* names[] = {"login", "chat", "events"};
+  return name_of(x, names);
 }
 
 std::string to_string(relay_role x) {
-  switch (x) {
-  case relay_role::disconnected:
-    return "disconnected";
-  case relay_role::standby:
-    return "standby";
-  default:
-    return "active";
-  }
+  static constexpr const char* names[] = {"disconnected", "standby", "active"};
+  return name_of(x, names);
 }
 
 std::string to_string(event_kind x) {
-  switch (x) {
-  case event_kind::message:
-    return "message";
-  case event_kind::direct:
-    return "direct";
-  case event_kind::join:
-    return "join";
-  default:
-    return "leave";
-  }
+  static constexpr const char* names[] = {"message", "direct", "join", "leave"};
+  return name_of(x, names);
 }
 
 } // namespace chatrelay

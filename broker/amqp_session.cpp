@@ -107,9 +107,9 @@ public:
       : s_(session), generation_(generation),
         lock_(session.opts_.failover, login_retry),
         pipeline_(queue_channel_numbers(), queue_window),
-        confirms_(std::chrono::duration_cast<confirm_tracker::duration>(
+        confirms_(std::chrono::duration_cast<broker::duration>(
             session.opts_.confirm_timeout)) {
-    confirms_.on_latency = [this](confirm_tracker::duration d) {
+    confirms_.on_latency = [this](broker::duration d) {
       s_.metrics_->publish_latency.Observe(
           std::chrono::duration<double>(d).count());
     };

@@ -3,7 +3,8 @@
 // rabbitmq-c, no CAF, so every rule here is unit tested (tests/unit/confirms).
 #pragma once
 
-#include <chrono>
+#include "broker/clock.hpp"
+
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -15,10 +16,6 @@ namespace chatrelay::broker {
 
 class confirm_tracker {
 public:
-  using clock = std::chrono::steady_clock;
-  using time_point = clock::time_point;
-  using duration = clock::duration;
-
   /// A publish, kept until confirmed so that it can be sent again.
   struct message {
     std::string exchange;

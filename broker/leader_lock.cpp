@@ -25,7 +25,7 @@ leader_lock::step leader_lock::next(time_point now) const {
   return step::wait;
 }
 
-leader_lock::duration leader_lock::until_next(time_point now) const {
+duration leader_lock::until_next(time_point now) const {
   if (!connected_ || (chat_held_ && login_held_)) return duration::max();
   auto at = chat_held_ ? next_login_ : next_chat_;
   return std::max(duration::zero(), at - now);

@@ -5,17 +5,14 @@
 // here is unit tested (tests/unit/leader.cpp); the session does the consumes.
 #pragma once
 
-#include <chrono>
+#include "broker/clock.hpp"
+
 #include <cstdint>
 
 namespace chatrelay::broker {
 
 class leader_lock {
 public:
-  using clock = std::chrono::steady_clock;
-  using time_point = clock::time_point;
-  using duration = clock::duration;
-
   /// What the session should try now.
   enum class step {
     wait,          ///< nothing yet

@@ -20,7 +20,7 @@ std::vector<tracker::message> msgs(std::initializer_list<const char*> bodies) {
 
 struct fixture {
   tracker t{5s};
-  tracker::time_point t0 = tracker::clock::now();
+  time_point t0 = chatrelay::broker::clock::now();
 
   std::vector<uint64_t> acked() {
     std::vector<uint64_t> out;
@@ -163,8 +163,8 @@ CAF_TEST(a restart that times out again is still overdue) {
 }
 
 CAF_TEST(confirm latencies are reported) {
-  std::vector<tracker::duration> seen;
-  t.on_latency = [&](tracker::duration d) { seen.push_back(d); };
+  std::vector<duration> seen;
+  t.on_latency = [&](duration d) { seen.push_back(d); };
   t.add(msgs({"a", "b"}), 1, 1, t0);
   t.confirm(2, true, false, t0 + 3ms);
   CAF_REQUIRE_EQUAL(seen.size(), 2u);

@@ -16,7 +16,7 @@ using step = leader_lock::step;
 
 struct fixture {
   leader_lock lock{4s, 50ms};
-  leader_lock::time_point t0 = leader_lock::clock::now();
+  time_point t0 = chatrelay::broker::clock::now();
 };
 
 } // namespace
@@ -25,7 +25,7 @@ CAF_TEST_FIXTURE_SCOPE(leader_tests, fixture)
 
 CAF_TEST(nothing is tried before a connection is up) {
   CAF_CHECK(lock.next(t0) == step::wait);
-  CAF_CHECK(lock.until_next(t0) == leader_lock::duration::max());
+  CAF_CHECK(lock.until_next(t0) == duration::max());
   CAF_CHECK(!lock.active());
 }
 
@@ -61,7 +61,7 @@ CAF_TEST(the holder of chat is active and takes login at once) {
   lock.login_granted();
   CAF_CHECK(lock.holds_login());
   CAF_CHECK(lock.next(t0 + 1h) == step::wait);
-  CAF_CHECK(lock.until_next(t0) == leader_lock::duration::max());
+  CAF_CHECK(lock.until_next(t0) == duration::max());
 }
 
 CAF_TEST(a refused login is retried soon and the relay stays active) {

@@ -557,7 +557,16 @@ CAF_TEST(a standby learns the new id of a re - stamped cid) {
 }
 
 CAF_TEST(direct message ids start at the floor and grow across terms) {
-  auto dm_ids = [](fixture& f) {
+  // alice and bob log in (again), alice sends bob `n` direct messages;
+  // returns the ids of every direct message bob has received so far.
+  auto talk = [](fixture& f, int n) {
+    auto token = f.login("alice");
+    f.login("bob");
+    for (int i = 0; i < n; ++i)
+      f.chat({{"sender", "alice"},
+              {"message", "psst"},
+              {"to", "bob"},
+              {"token", token}});
     std::vector<uint64_t> out;
     for (auto& j : f.in_queue("q.bob"))
       if (j["type"] == "direct") out.push_back(j["id"].get<uint64_t>());
@@ -567,14 +576,7 @@ CAF_TEST(direct message ids start at the floor and grow across terms) {
   std::vector<uint64_t> first;
   {
     fixture f;
-    auto token = f.login("alice");
-    f.login("bob");
-    for (int i = 0; i < 2; ++i)
-      f.chat({{"sender", "alice"},
-              {"message", "psst"},
-              {"to", "bob"},
-              {"token", token}});
-    first = dm_ids(f);
+    first = talk(f, 2);
     CAF_REQUIRE_EQUAL(first.size(), 2u);
     CAF_CHECK_GREATER_OR_EQUAL(first[0], before);
     CAF_CHECK_EQUAL(first[1], first[0] + 1);
@@ -582,26 +584,14 @@ CAF_TEST(direct message ids start at the floor and grow across terms) {
     caf::anon_send(f.reg, role_atom::value, relay_role::standby, uint64_t{2});
     caf::anon_send(f.reg, role_atom::value, relay_role::active, uint64_t{3});
     f.sched.run();
-    auto t2 = f.login("alice");
-    f.login("bob");
-    f.chat({{"sender", "alice"},
-            {"message", "again"},
-            {"to", "bob"},
-            {"token", t2}});
-    auto all = dm_ids(f);
+    auto all = talk(f, 1);
     CAF_REQUIRE_EQUAL(all.size(), 3u);
     CAF_CHECK(increasing(all));
   }
   // A new relay process (the old one was killed: nothing replicated).
   std::this_thread::sleep_for(2ms);
   fixture g;
-  auto token = g.login("alice");
-  g.login("bob");
-  g.chat({{"sender", "alice"},
-          {"message", "hi"},
-          {"to", "bob"},
-          {"token", token}});
-  auto later = dm_ids(g);
+  auto later = talk(g, 1);
   CAF_REQUIRE_EQUAL(later.size(), 1u);
   CAF_CHECK_GREATER(later[0], first[1]);
 }
