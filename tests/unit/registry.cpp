@@ -277,11 +277,7 @@ CAF_TEST(a resent client id is stamped once and published again as it was) {
 
 CAF_TEST(the welcome carries at most history - size messages) {
   registry_fixture f;
-  auto token = f.login("alice");
-  for (int i = 1; i <= 5; ++i)
-    f.chat({{"sender", "alice"},
-            {"message", std::to_string(i)},
-            {"token", token}});
+  f.count_to("alice", f.login("alice"), 5);
   f.login("bob");
   auto welcome = f.in_queue("q.bob").at(0);
   auto& hist = welcome["history"]["main"];
@@ -293,11 +289,7 @@ CAF_TEST(the welcome carries at most history - size messages) {
 
 CAF_TEST(resume replays what was missed and says whether it could) {
   registry_fixture f;
-  auto token = f.login("alice");
-  for (int i = 1; i <= 5; ++i)
-    f.chat({{"sender", "alice"},
-            {"message", std::to_string(i)},
-            {"token", token}});
+  f.count_to("alice", f.login("alice"), 5);
   f.login("bob", {{"since", {{"main", f.id(3)}}}});
   auto w = f.in_queue("q.bob").at(0);
   CAF_CHECK_EQUAL(w["resumed"], true);

@@ -81,6 +81,14 @@ struct registry_fixture : test_coordinator_fixture<test::config> {
     return deliver(delivery_source::chat, body.dump());
   }
 
+  /// `sender` sends the messages "1" .. "n" (to their first room).
+  void count_to(const std::string& sender, const std::string& token, int n) {
+    for (int i = 1; i <= n; ++i)
+      chat({{"sender", sender},
+            {"message", std::to_string(i)},
+            {"token", token}});
+  }
+
   /// Logs `login` in with queue "q.<login>"; returns the session token.
   std::string login(const std::string& name, json extra = json::object()) {
     extra["action"] = "login";
