@@ -24,6 +24,14 @@ struct room_fixture : registry_fixture {
     sched.run();
   }
 
+  /// The chat messages the room actors replicated to other relays.
+  size_t replicated() {
+    size_t n = 0;
+    for (auto& j : parse_all(log->bodies("chat.relay.events")))
+      n += j["event"] == "message" ? 1 : 0;
+    return n;
+  }
+
   void say(const std::string& token, const std::string& text) {
     chat({{"sender", "alice"},
           {"message", text},
@@ -113,6 +121,40 @@ CAF_TEST(the registry keeps a copy of every id the room actor stamps) {
   login("bob");
   auto welcome = in_queue("q.bob").at(0);
   CAF_CHECK_EQUAL(welcome["history"]["main"].size(), 2u);
+}
+
+CAF_TEST(a room replicates its messages exactly while other relays listen) {
+  auto token = login("alice"); // the room's actor starts: nobody listens
+  say(token, "alone");
+  CAF_CHECK_EQUAL(replicated(), 0u);
+  event({{"event", "here"}, {"origin", "relay-b"}});
+  say(token, "heard");
+  CAF_CHECK_EQUAL(replicated(), 1u);
+  event({{"event", "bye"}, {"origin", "relay-b"}});
+  say(token, "alone again");
+  CAF_CHECK_EQUAL(replicated(), 1u);
+  CAF_CHECK_EQUAL(in_room("main", "message").size(), 3u);
+}
+
+CAF_TEST(a retired room publishes and acks what was posted before it quits) {
+  auto token = login("alice");
+  auto room = state().room_actors.at("main");
+  self->monitor(room);
+  // Two posts and the retirement in the room's mailbox, in this order.
+  caf::anon_send(room, post_atom::value,
+                 chat_request{"alice", "one", token, "main", "", "c1"},
+                 ack_ref{41, 1, delivery_source::chat}, true);
+  caf::anon_send(room, post_atom::value,
+                 chat_request{"alice", "two", token, "main", "", "c2"},
+                 ack_ref{42, 1, delivery_source::chat}, true);
+  caf::anon_send(room, retire_atom::value);
+  sched.run();
+  CAF_CHECK_EQUAL(in_room("main", "message").size(), 2u);
+  CAF_CHECK(acked(41) && acked(42));
+  bool down = false;
+  self->receive([&](const caf::down_msg& m) { down = m.source == room; },
+                caf::after(std::chrono::seconds(0)) >> [] {});
+  CAF_CHECK(down);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
