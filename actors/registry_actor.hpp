@@ -1,6 +1,9 @@
-// The REGISTRY actor: logins and their sessions, presence, rooms and history;
-// the one place that stamps chat messages, and this relay's replica of the
-// state shared with other relays through the events exchange.
+// The REGISTRY actor: the directory ((login, token) -> session and its user
+// actor, room -> room actor), the duplicate-login policy, and this relay's
+// replica of the state shared with other relays through the events exchange
+// (sessions, presence, each room's ids and history), from which it builds
+// welcomes and snapshots. It parses each delivery once; a chat message goes
+// on to its session's user actor and never comes back here.
 #pragma once
 
 #include "actors/room.hpp"
