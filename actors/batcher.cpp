@@ -16,7 +16,7 @@ batcher::batcher(batch_limits limits) : limits_(limits) {
 
 std::optional<batcher::batch> batcher::push(std::string event, time_point now) {
   held_bytes_ += event.size();
-  held_.push_back({std::move(event), now});
+  held_.push_back(std::move(event));
   return next(now);
 }
 
@@ -32,16 +32,16 @@ std::optional<batcher::batch> batcher::expired(time_point now) {
 std::optional<batcher::time_point> batcher::deadline() const {
   if (in_flight_ || held_.empty() || limits_.linger.count() <= 0 || full())
     return std::nullopt;
-  return held_.front().since + limits_.linger;
+  return last_sent_ + limits_.linger;
 }
 
 std::optional<batcher::batch> batcher::next(time_point now) {
   if (in_flight_ || held_.empty()) return std::nullopt;
-  // With a linger, a batch that is neither full nor old enough waits for
-  // more messages; without one, an idle room publishes at once.
-  if (!full() && now < held_.front().since + limits_.linger)
-    return std::nullopt;
+  // With a linger, a batch that is not full waits until the room's last
+  // batch is that old; a room quiet for as long publishes at once.
+  if (!full() && now < last_sent_ + limits_.linger) return std::nullopt;
   in_flight_ = true;
+  last_sent_ = now;
   return take();
 }
 
@@ -56,10 +56,9 @@ batcher::batch batcher::take() {
   // The first message always goes (a message over the byte limit goes
   // alone); the rest only while both limits hold.
   while (!held_.empty() && out.size() < limits_.max_messages &&
-         (out.empty() ||
-          bytes + held_.front().event.size() <= limits_.max_bytes)) {
-    bytes += held_.front().event.size();
-    out.push_back(std::move(held_.front().event));
+         (out.empty() || bytes + held_.front().size() <= limits_.max_bytes)) {
+    bytes += held_.front().size();
+    out.push_back(std::move(held_.front()));
     held_.pop_front();
   }
   held_bytes_ -= bytes;

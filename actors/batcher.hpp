@@ -23,7 +23,9 @@ struct batch_limits {
   size_t max_messages = defaults::batch::max_messages;
   /// Bytes of rendered messages per batch; a larger message goes alone.
   size_t max_bytes = defaults::batch::max_bytes;
-  /// How long a batch waits for more messages before it goes out (0: never).
+  /// The least time between two batches of a room (0: none). A room that
+  /// has sent no batch for this long publishes at once; a busy one gathers
+  /// what arrives until then, so a fast room sends fewer, fuller batches.
   std::chrono::milliseconds linger = defaults::batch::linger;
 };
 
@@ -38,9 +40,9 @@ struct room_exchanges {
 room_exchanges exchanges_of(std::string_view prefix, std::string_view room);
 
 /// Group commit for one room: a message goes out at once when nothing is
-/// unconfirmed; what arrives while a batch awaits its confirm is held and
-/// forms the next batch (up to the limits). Order is kept and every message
-/// is returned exactly once.
+/// unconfirmed (and, with a linger, the room's last batch is at least that
+/// old); what arrives meanwhile is held and forms the next batch (up to the
+/// limits). Order is kept and every message is returned exactly once.
 class batcher {
 public:
   using clock = std::chrono::steady_clock;
@@ -61,7 +63,8 @@ public:
   std::optional<batch> expired(time_point now);
 
   /// When held messages become due by time alone (linger > 0, nothing in
-  /// flight): the actor arms a timer for it and then calls expired().
+  /// flight, the last batch too recent): the actor arms a timer for it and
+  /// then calls expired().
   std::optional<time_point> deadline() const;
 
   /// A batch is published and not yet confirmed.
@@ -71,20 +74,17 @@ public:
   size_t held() const { return held_.size(); }
 
 private:
-  struct entry {
-    std::string event;
-    time_point since;
-  };
-
   /// Publishes the next batch when nothing is in flight and it is due.
   std::optional<batch> next(time_point now);
   bool full() const;
   batch take();
 
   batch_limits limits_;
-  std::deque<entry> held_;
+  std::deque<std::string> held_;
   size_t held_bytes_ = 0;
   bool in_flight_ = false;
+  /// When the last batch went out (long ago: the first goes at once).
+  time_point last_sent_ = time_point::min();
 };
 
 } // namespace chatrelay

@@ -109,47 +109,49 @@ CAF_TEST(without a linger there is no deadline to arm) {
   CAF_CHECK(!b.deadline());
 }
 
-CAF_TEST(with a linger an idle room waits the linger and then sends all held) {
+CAF_TEST(with a linger a quiet room still publishes at once) {
   batcher b{limits(10, 1000, 5ms)};
-  hold(b, {"m1"});
+  CAF_CHECK_EQUAL(sent(b.push("m1", t0)), batch{"m1"});
+  CAF_REQUIRE(!b.confirmed(t0 + 1ms));
+  // Quiet for longer than the linger: no wait either.
+  CAF_CHECK_EQUAL(sent(b.push("m2", t0 + 9ms)), batch{"m2"});
+}
+
+CAF_TEST(
+    with a linger a busy room sends its next batch a linger after the last) {
+  batcher b{limits(10, 1000, 5ms)};
+  CAF_REQUIRE(b.push("m1", t0));
+  hold(b, {"m2"}, t0 + 1ms);
+  CAF_CHECK(!b.deadline()); // in flight: the confirm decides
+  // Confirmed before the last batch is a linger old: the held wait for it.
+  CAF_CHECK(!b.confirmed(t0 + 2ms));
   CAF_CHECK(b.deadline() == t0 + 5ms);
-  hold(b, {"m2"}, t0 + 2ms);
-  CAF_CHECK(b.deadline() == t0 + 5ms); // the oldest message decides
+  hold(b, {"m3"}, t0 + 3ms);
   CAF_CHECK(!b.expired(t0 + 4ms));
-  CAF_CHECK_EQUAL(sent(b.expired(t0 + 5ms)), (batch{"m1", "m2"}));
-  CAF_CHECK(b.in_flight());
+  CAF_CHECK_EQUAL(sent(b.expired(t0 + 5ms)), (batch{"m2", "m3"}));
   CAF_CHECK(!b.deadline());
+  // Confirmed after a linger: what is held goes at once.
+  hold(b, {"m4"}, t0 + 6ms);
+  CAF_CHECK_EQUAL(sent(b.confirmed(t0 + 12ms)), batch{"m4"});
 }
 
 CAF_TEST(with a linger a full batch goes before its deadline) {
   batcher b{limits(3, 1000, 50ms)};
+  CAF_REQUIRE(b.push("m0", t0));
+  CAF_REQUIRE(!b.confirmed(t0));
   hold(b, {"m1", "m2"});
   CAF_CHECK_EQUAL(sent(b.push("m3", t0 + 1ms)), (batch{"m1", "m2", "m3"}));
   batcher by_bytes{limits(100, 4, 50ms)};
+  CAF_REQUIRE(by_bytes.push("x", t0));
+  CAF_REQUIRE(!by_bytes.confirmed(t0));
   hold(by_bytes, {"ab"});
   CAF_CHECK_EQUAL(sent(by_bytes.push("cd", t0 + 1ms)), (batch{"ab", "cd"}));
 }
 
-CAF_TEST(with a linger a message held across a confirm waits out its linger) {
-  batcher b{limits(10, 1000, 5ms)};
-  hold(b, {"m1"});
-  CAF_REQUIRE(b.expired(t0 + 5ms));
-  hold(b, {"m2"}, t0 + 6ms);
-  CAF_CHECK(!b.deadline()); // in flight: the confirm decides
-  // Confirmed before m2 lingered long enough: it waits for its deadline.
-  CAF_CHECK(!b.confirmed(t0 + 8ms));
-  CAF_CHECK(b.deadline() == t0 + 11ms);
-  CAF_CHECK_EQUAL(sent(b.expired(t0 + 11ms)), batch{"m2"});
-  // Confirmed after the held message's linger ran out: it goes at once.
-  hold(b, {"m3"}, t0 + 12ms);
-  CAF_CHECK_EQUAL(sent(b.confirmed(t0 + 30ms)), batch{"m3"});
-}
-
 CAF_TEST(a timer that fires while a batch is in flight publishes nothing) {
   batcher b{limits(10, 1000, 5ms)};
-  hold(b, {"m1"});
-  CAF_REQUIRE(b.expired(t0 + 5ms));
-  hold(b, {"m2"}, t0 + 5ms);
+  CAF_REQUIRE(b.push("m1", t0));
+  hold(b, {"m2"}, t0 + 1ms);
   CAF_CHECK(!b.expired(t0 + 100ms));
   CAF_CHECK_EQUAL(sent(b.confirmed(t0 + 100ms)), batch{"m2"});
 }
