@@ -389,6 +389,24 @@ std::optional<error_info> check_chat(const chat_request& req,
   return std::nullopt;
 }
 
+namespace {
+
+/// Appends `[a,b,...]` of JSON texts already rendered (no encode again).
+void append_array(std::string& out, const std::vector<std::string>& items) {
+  size_t size = out.size() + items.size() + 2;
+  for (auto& x : items)
+    size += x.size();
+  out.reserve(size);
+  out += '[';
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += items[i];
+  }
+  out += ']';
+}
+
+} // namespace
+
 std::string render_event(const chat_event& ev) {
   return json(ev).dump(); // the codec (chatrelay/json.hpp)
 }
@@ -397,20 +415,11 @@ std::string render_batch(std::string_view room,
                          const std::vector<std::string>& events) {
   // The events are rendered once per message and shared by both audiences:
   // a batch only frames them, so it costs a copy, not a JSON encode.
-  auto head = R"({"v":)" + std::to_string(version) +
-              R"(,"type":"batch","room":)" + json(room).dump() +
-              R"(,"messages":[)";
-  size_t size = head.size() + events.size() + 2;
-  for (auto& ev : events)
-    size += ev.size();
-  std::string out;
-  out.reserve(size);
-  out += head;
-  for (size_t i = 0; i < events.size(); ++i) {
-    if (i > 0) out += ',';
-    out += events[i];
-  }
-  out += "]}";
+  auto out = R"({"v":)" + std::to_string(version) +
+             R"(,"type":"batch","room":)" + json(room).dump() +
+             R"(,"messages":)";
+  append_array(out, events);
+  out += '}';
   return out;
 }
 
@@ -425,16 +434,23 @@ std::string render_error(const error_info& err, std::string_view cid) {
 }
 
 std::string render_welcome(const welcome& w) {
-  json history = json::object();
+  json j{{"v", version},       {"type", "welcome"},   {"login", w.login},
+         {"token", w.token},   {"rooms", w.rooms},    {"users", w.users},
+         {"counts", w.counts}, {"resumed", w.resumed}};
+  // The history is spliced in as rendered: a welcome encodes no event again.
+  auto out = j.dump();
+  out.pop_back(); // the closing brace
+  out += R"(,"history":{)";
+  bool first_room = true;
   for (auto& [room, events] : w.history) {
-    auto& arr = history[room] = json::array();
-    for (auto& ev : events)
-      arr.push_back(ev);
+    if (!first_room) out += ',';
+    first_room = false;
+    out += json(room).dump();
+    out += ':';
+    append_array(out, events);
   }
-  json j{{"v", version},       {"type", "welcome"},  {"login", w.login},
-         {"token", w.token},   {"rooms", w.rooms},   {"users", w.users},
-         {"counts", w.counts}, {"history", history}, {"resumed", w.resumed}};
-  return j.dump();
+  out += "}}";
+  return out;
 }
 
 int64_t now_ms() {

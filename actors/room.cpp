@@ -1,5 +1,7 @@
 #include "actors/room.hpp"
 
+#include "chatrelay/internal/protocol.hpp"
+
 #include <algorithm>
 
 namespace chatrelay {
@@ -23,24 +25,28 @@ void room::replicate(const chat_event& ev) {
 
 room_replay room::replay(std::optional<uint64_t> since) const {
   room_replay result;
-  if (!since) {
-    result.events.assign(history_.begin(), history_.end());
-    return result;
-  }
   // Complete when the history still starts right after `since` (or nothing
   // came after it).
-  result.complete = *since >= seq_ ||
-                    (!history_.empty() && history_.front().id <= *since + 1);
-  for (auto& ev : history_)
-    if (ev.id > *since) result.events.push_back(ev);
+  if (since)
+    result.complete = *since >= seq_ ||
+                      (!history_.empty() && history_.front().id <= *since + 1);
+  for (size_t i = 0; i < history_.size(); ++i) {
+    if (since && history_[i].id <= *since) continue;
+    if (rendered_[i].empty())
+      rendered_[i] = protocol::render_event(history_[i]);
+    result.events.push_back(rendered_[i]);
+  }
   return result;
 }
 
 void room::remember(const chat_event& ev) {
   if (bounds_.history_size > 0) {
     history_.push_back(ev);
-    while (history_.size() > bounds_.history_size)
+    rendered_.emplace_back();
+    while (history_.size() > bounds_.history_size) {
       history_.pop_front();
+      rendered_.pop_front();
+    }
   }
   if (ev.cid.empty()) return;
   auto key = ev.sender + '\n' + ev.cid;

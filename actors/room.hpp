@@ -39,7 +39,9 @@ struct repeated_message {
 
 /// What a session resuming or joining a room gets (see room::replay).
 struct room_replay {
-  std::vector<chat_event> events;
+  /// The `message` events, rendered (each rendered once per room copy and
+  /// then reused by every welcome).
+  std::vector<std::string> events;
   bool complete = true; ///< nothing after `since` has left the history
 };
 
@@ -146,6 +148,9 @@ private:
   room_bounds bounds_;
   uint64_t seq_ = 0;
   std::deque<chat_event> history_;
+  /// history_[i] rendered, or empty until a welcome first needs it (the
+  /// room actor's copy never renders; the registry's once per event).
+  mutable std::deque<std::string> rendered_;
   std::map<std::string, size_t> members_;
   /// Recently stamped client ids, "sender\ncid" -> id: a redelivered or
   /// resent message is never stamped twice (only the id is kept; the event

@@ -129,7 +129,7 @@ void check_login_queue(std::string_view body) {
       ev.kind = event_kind::join;
       ev.room = room;
       ev.sender = in->login;
-      w.history[room].push_back(ev);
+      w.history[room].push_back(proto::render_event(ev));
     }
     w.resumed = !in->since.empty();
     check_rendered(proto::render_welcome(w));

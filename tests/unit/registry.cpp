@@ -284,6 +284,9 @@ CAF_TEST(the welcome carries at most history - size messages) {
   CAF_REQUIRE_EQUAL(hist.size(), 3u);
   CAF_CHECK_EQUAL(hist[0]["message"], "3");
   CAF_CHECK_EQUAL(hist[2]["id"], f.id(5));
+  // Each exactly the event the room's clients got live.
+  auto live = f.in_room("main", "message");
+  CAF_CHECK_EQUAL(hist[2], live.back());
   CAF_CHECK_EQUAL(welcome["users"]["main"], json({"alice", "bob"}));
 }
 

@@ -99,7 +99,8 @@ struct welcome {
   std::vector<std::string> rooms;
   std::map<std::string, std::vector<std::string>> users; ///< per room
   std::map<std::string, size_t> counts; ///< members online per room
-  std::map<std::string, std::vector<chat_event>> history;
+  /// Per room, its `message` events already rendered (room::replay).
+  std::map<std::string, std::vector<std::string>> history;
   bool resumed = false;
 };
 
