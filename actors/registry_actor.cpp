@@ -356,14 +356,20 @@ void registry_state::remove_session(const std::string& queue) {
 void registry_state::enter(session_entry& e, const std::string& room,
                            publish_batch& batch) {
   if (!e.present.insert(room).second) return;
-  if (!room_of(room).enter(e.login)) return; // not announced
+  auto& r = room_of(room);
+  occupied_rooms += r.members().empty() ? 1 : 0;
+  if (!r.enter(e.login)) return; // not announced
   announce({event_kind::join, 0, 0, room, e.login, "", "", ""}, batch);
 }
 
 void registry_state::leave(session_entry& e, const std::string& room,
                            const std::string& reason, publish_batch& batch) {
   if (e.present.erase(room) == 0) return;
-  if (!room_of(room).leave(e.login)) return; // not announced
+  auto& r = room_of(room);
+  auto had_members = !r.members().empty();
+  auto announced = r.leave(e.login);
+  occupied_rooms -= had_members && r.members().empty() ? 1 : 0;
+  if (!announced) return;
   announce({event_kind::leave, 0, 0, room, e.login, "", reason, ""}, batch);
 }
 
@@ -783,6 +789,7 @@ void registry_state::apply_snapshot(const std::string& body) {
   sessions.clear();
   logins.clear();
   rooms.clear();
+  occupied_rooms = 0;
   retired_seq = std::max(retired_seq, retired);
   for (auto& [room_name, copy] : new_rooms) {
     auto& r = room_of(room_name);
@@ -954,10 +961,7 @@ registry_state::dropped(const session_entry& old,
 void registry_state::update_gauges() {
   metrics->users_online.Set(static_cast<double>(logins.size()));
   metrics->peers.Set(static_cast<double>(peers.size()));
-  auto occupied = std::count_if(rooms.begin(), rooms.end(), [](auto& r) {
-    return !r.second.members().empty();
-  });
-  metrics->rooms_online.Set(static_cast<double>(occupied));
+  metrics->rooms_online.Set(static_cast<double>(occupied_rooms));
 }
 
 void registry_state::on_exception(const char* what, const std::exception& e) {

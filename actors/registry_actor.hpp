@@ -88,6 +88,7 @@ struct registry_state {
   /// again continues above it, so ids in a room never repeat.
   uint64_t retired_seq = 0;
   uint64_t room_clock = 0;    ///< counts room uses (least recently used)
+  size_t occupied_rooms = 0;  ///< rooms with a member (kept in enter/leave)
   size_t next_room_sweep = 0; ///< room count that triggers an eviction
   // Rate limit of the log lines about rejected bodies.
   static constexpr size_t max_rejection_logs = 20; ///< per second

@@ -116,6 +116,22 @@ CAF_TEST(logout announces the leave and deletes the queue) {
   CAF_CHECK_EQUAL(presence("main"), std::vector<std::string>{"bob"});
 }
 
+CAF_TEST(the rooms online are the rooms with somebody in them) {
+  auto alice = login("alice", {{"rooms", {"main", "dev"}}});
+  auto bob = login("bob");
+  CAF_CHECK_EQUAL(gauge("chat_relay_rooms_online"), 2);
+  auto logout = [&](const char* who, const std::string& token) {
+    deliver(
+        delivery_source::login,
+        json{{"action", "logout"}, {"login", who}, {"token", token}}.dump());
+  };
+  logout("alice", alice);
+  CAF_CHECK_EQUAL(gauge("chat_relay_rooms_online"), 1); // bob in main
+  logout("bob", bob);
+  CAF_CHECK_EQUAL(gauge("chat_relay_rooms_online"), 0);
+  CAF_CHECK_EQUAL(gauge("chat_relay_users_online"), 0);
+}
+
 CAF_TEST(a logout with a wrong token changes nothing) {
   login("alice");
   deliver(

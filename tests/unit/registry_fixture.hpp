@@ -56,6 +56,14 @@ struct registry_fixture : test_coordinator_fixture<test::config> {
     return 0;
   }
 
+  /// The value of gauge `name` (e.g. chat_relay_rooms_online).
+  double gauge(const std::string& name) {
+    for (auto& family : metrics->registry()->Collect())
+      if (family.name == name && !family.metric.empty())
+        return family.metric.front().gauge.value;
+    return -1;
+  }
+
   registry_state& state() {
     return deref<registry_actor::stateful_base<registry_state>>(reg).state;
   }
