@@ -14,6 +14,8 @@
 #   LOGIN_USERS=10000  RATE_MSGS=2000 (the 200 msg/s point: 10 s)  TIMEOUT=120
 #   RMQ_* as for scripts/broker.sh (RMQ_NODE, RMQ_AMQP_PORT, ...)  PURGE=1: purge stale messages of
 #   the queues login and chat first even on a broker this script did not start
+#   BATCH_RUNS=0 (1: each flat-out point also runs the relay with batching consumers, chat-bench --batch)
+#   OUT="" (results directory; default bench/results/<date>)  LATEST=1 (0: leave LATEST.md alone)
 # Before the runs it deletes leftover chat.user.bench.* queues of earlier bench runs.
 set -euo pipefail
 
@@ -29,6 +31,7 @@ M1000="${M1000:-600}"
 LOGIN_USERS="${LOGIN_USERS:-10000}"
 RATE_MSGS="${RATE_MSGS:-2000}"
 TIMEOUT="${TIMEOUT:-120}"
+BATCH_RUNS="${BATCH_RUNS:-0}"
 
 # shellcheck source=../scripts/lib/rabbitmq.sh
 . "$root/scripts/lib/rabbitmq.sh"
@@ -51,7 +54,7 @@ if grep -q '^CMAKE_BUILD_TYPE:STRING=Debug' "$(dirname "$RELAY")/CMakeCache.txt"
 fi
 
 stamp="$(date -u +%Y-%m-%dT%H%M%SZ)"
-out="$root/bench/results/$stamp"
+out="${OUT:-$root/bench/results/$stamp}"
 mkdir -p "$out/raw"
 log "results in $out"
 
@@ -121,6 +124,9 @@ for n in 10 100 1000; do
   m="${!m_var}"
   run "direct-n$n" direct --users "$n" --senders "$SENDERS" --messages "$m" --timeout "$TIMEOUT"
   run "relay-n$n" relay --users "$n" --senders "$SENDERS" --messages "$m" --timeout "$TIMEOUT"
+  if [[ "$BATCH_RUNS" == 1 ]]; then
+    run "relaybatch-n$n" relay --batch --users "$n" --senders "$SENDERS" --messages "$m" --timeout "$TIMEOUT"
+  fi
 done
 run direct-rate200-n100 direct --users 100 --senders 10 --messages "$RATE_MSGS" --rate 200 --timeout "$TIMEOUT"
 run relay-rate200-n100 relay --users 100 --senders 10 --messages "$RATE_MSGS" --rate 200 --timeout "$TIMEOUT"
@@ -183,6 +189,20 @@ for label, key in points:
              f"| {f(cpu100k(d,'broker'),'{:.3f}')} | {f(g(r,'login','logins_per_s'))} |")
     if key.startswith("n"):
         plot.append((int(key[1:]), dd or 0, rd or 0, g(d, "latency_ms", "p99") or 0, g(r, "latency_ms", "p99") or 0))
+batch_rows = [(label, key) for label, key in points if runs.get("relaybatch-" + key)]
+if batch_rows:
+    L.append("\n### Relay with batching consumers (chat-bench --batch: logins ask for `\"batch\": true`)\n")
+    L.append("| point | direct deliveries/s | relay batch deliveries/s | batch/direct | relay seed/direct | msgs/frame "
+             "| p99 ms | missing/dup/reordered | relay CPU s/100k | broker CPU s/100k |")
+    L.append("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|")
+    for label, key in batch_rows:
+        d, b, r = runs.get("direct-" + key), runs.get("relaybatch-" + key), runs.get("relay-" + key)
+        dd, bd, rd = g(d, "deliveries_per_s"), g(b, "deliveries_per_s"), g(r, "deliveries_per_s")
+        frames = g(b, "batch_frames")
+        L.append(f"| {label} | {f(dd)} | {f(bd)} | {f(bd/dd if dd and bd is not None else None,'{:.2f}x')} "
+                 f"| {f(rd/dd if dd and rd is not None else None,'{:.2f}x')} "
+                 f"| {f(g(b,'deliveries')/frames if frames else None,'{:.1f}')} | {f(g(b,'latency_ms','p99'),'{:.0f}')} "
+                 f"| {integrity(b)} | {f(cpu100k(b,'relay'),'{:.3f}')} | {f(cpu100k(b,'broker'),'{:.3f}')} |")
 direct_integrity = [integrity(runs.get("direct-" + k)) for _, k in points]
 L.append(f"\nDirect runs missing/dup/reordered: {', '.join(direct_integrity)} (the bench's own check).\n")
 
@@ -267,6 +287,10 @@ plot "$out/plot.dat" using 1:4 with linespoints lw 2 title "direct (broker)", \
 unset multiplot
 EOF
 
+if [[ "${LATEST:-1}" != 1 ]]; then
+  log "report: $out/report.md"
+  exit 0
+fi
 # the sections of run-browser.sh and run-scheduler.sh stay, between their markers
 browser_block="$(sed -n '/^<!-- [a-z-]*:begin -->$/,/^<!-- [a-z-]*:end -->$/p' "$root/bench/results/LATEST.md" 2>/dev/null || true)"
 {
