@@ -15,6 +15,7 @@
 #   RMQ_* as for scripts/broker.sh (RMQ_NODE, RMQ_AMQP_PORT, ...)  PURGE=1: purge stale messages of
 #   the queues login and chat first even on a broker this script did not start
 #   BATCH_RUNS=0 (1: each flat-out point also runs the relay with batching consumers, chat-bench --batch)
+#   LOGIN_TRANSIENT=0 (1: the login point again on a relay with relay.deliveries=transient)
 #   OUT="" (results directory; default bench/results/<date>)  LATEST=1 (0: leave LATEST.md alone)
 # Before the runs it deletes leftover chat.user.bench.* queues of earlier bench runs.
 set -euo pipefail
@@ -32,6 +33,7 @@ LOGIN_USERS="${LOGIN_USERS:-10000}"
 RATE_MSGS="${RATE_MSGS:-2000}"
 TIMEOUT="${TIMEOUT:-120}"
 BATCH_RUNS="${BATCH_RUNS:-0}"
+LOGIN_TRANSIENT="${LOGIN_TRANSIENT:-0}"
 
 # shellcheck source=../scripts/lib/rabbitmq.sh
 . "$root/scripts/lib/rabbitmq.sh"
@@ -135,6 +137,12 @@ run relay-rate200-n100 relay --users 100 --senders 10 --messages "$RATE_MSGS" --
 bench_stop_relay
 start_relay
 run login-$LOGIN_USERS login --users "$LOGIN_USERS" --rss-pid "$relay_pid" --timeout 120
+if [[ "$LOGIN_TRANSIENT" == 1 ]]; then
+  # the same with non-durable user queues (relay.deliveries=transient): what durability costs the broker
+  bench_stop_relay
+  bench_start_relay "$out/relay.ini" "$out/relay.log" --relay.deliveries=transient
+  run "transientlogin-$LOGIN_USERS" login --users "$LOGIN_USERS" --rss-pid "$relay_pid" --timeout 120
+fi
 
 relay_alive=yes
 kill -0 "$relay_pid" 2>/dev/null || relay_alive=no
@@ -206,7 +214,7 @@ if batch_rows:
 direct_integrity = [integrity(runs.get("direct-" + k)) for _, k in points]
 L.append(f"\nDirect runs missing/dup/reordered: {', '.join(direct_integrity)} (the bench's own check).\n")
 
-lg = next((v for k, v in runs.items() if k.startswith("login-")), None)
+lg = next((v for k, v in sorted(runs.items()) if k.startswith("login-")), None)
 L.append("## Logins\n")
 if lg:
     bpu = g(lg, "rss", "bytes_per_user")

@@ -14,7 +14,8 @@
 #                (highest rate with p99 <= 50 ms) and flat out, CPU of every process per point
 #   3. amqp/     bench/run-matrix.sh with BATCH_RUNS=1: direct (the broker's own fan-out), relay with seed
 #                consumers and relay with batching consumers at N = 10, 100, 1000 flat out; 200 msg/s x 100
-#                users direct vs relay (relay-added p99); 10,000 logins on a fresh relay
+#                users direct vs relay (relay-added p99); 10,000 logins on a fresh relay, then again with
+#                relay.deliveries=transient (non-durable user queues)
 # then report.md (bench/targets.py) with the targets table, copied into LATEST.md between the `report`
 # markers. Every point checks nothing lost, duplicated or reordered.
 # Environment (defaults): RELAY=build/chat-relayd  BENCH=build/bench/chat-bench  IDLE_SEC=30  RATE=200
@@ -167,7 +168,7 @@ env OUT="$out/browser" BATCH=1 LATEST=0 TIME_LIMIT="${BROWSER_TIME_LIMIT:-840}" 
 echo "\"after_browser\": {\"seconds\": $(($(date +%s) - t0)), \"loadavg\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}," >>"$out/run.json"
 log "3. AMQP matrix (bench/run-matrix.sh, BATCH_RUNS=1)"
 # shellcheck disable=SC2086
-env OUT="$out/amqp" BATCH_RUNS=1 LATEST=0 BENCH="$BENCH" BENCH_HTTP="$MATRIX_HTTP" ${MATRIX_ENV:-} \
+env OUT="$out/amqp" BATCH_RUNS=1 LOGIN_TRANSIENT=1 LATEST=0 BENCH="$BENCH" BENCH_HTTP="$MATRIX_HTTP" ${MATRIX_ENV:-} \
   "$root/bench/run-matrix.sh" >"$out/amqp.log" 2>&1 || log "  run-matrix.sh failed, see amqp.log"
 echo "\"end\": {\"time\": \"$(date -u +%FT%TZ)\", \"seconds\": $(($(date +%s) - t0)), \"loadavg\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}}" >>"$out/run.json"
 
