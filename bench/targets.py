@@ -187,6 +187,7 @@ def latest(latest_md, out, dirname):
     rep = open(os.path.join(out, "report.md")).read()
     for sub in ("browser/", "amqp/", "cpu/"):
         rep = rep.replace(f"]({sub}", f"]({dirname}/{sub}").replace(f"`{sub}", f"`{dirname}/{sub}")
+    rep = rep.replace("](../", "](")  # other runs' directories, relative to bench/results
     tmp = os.path.join(out, "latest-section.md")
     open(os.path.join(tmp), "w").write(rep)
     # update_latest reads OUT/report.md: give it the copy with links relative to bench/results
