@@ -3,7 +3,7 @@
 # Issue 13's benchmark report in ONE run: every target row with its anchor beside it, and the profiles that
 # show what bounds a missed target. See bench/README.md ("run-report.sh").
 #
-#   bench/run-report.sh        # ~25 minutes; writes bench/results/<date>-report/ and updates LATEST.md
+#   bench/run-report.sh        # 11-13 minutes here (at most ~25); writes bench/results/<date>-report/ and updates LATEST.md
 #
 # In order, on one broker (started fresh here unless it runs; stopped at the end only then):
 #   1. cpu/      relay CPU idle (IDLE_SEC) and per chat message at 200 msg/s x 100 users, AMQP seed clients
