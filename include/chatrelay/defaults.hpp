@@ -75,9 +75,9 @@ constexpr auto failover = 2s;
 namespace batch {
 constexpr size_t max_messages = 64;
 constexpr size_t max_bytes = 65536;
-/// 10 ms: fewer, larger batch frames at a few hundred msg/s per room (the
-/// broker's and the browsers' cost is per frame), for ~10 ms more at low
-/// rates; single (seed) messages never wait (bench/results/LATEST.md).
+/// 10 ms: fewer, fuller batch frames at a few hundred msg/s per room (the
+/// broker's and the browsers' cost is per frame); single (seed) messages
+/// never wait (bench/results/LATEST.md).
 constexpr auto linger = 10ms;
 } // namespace batch
 

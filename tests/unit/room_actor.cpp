@@ -9,8 +9,8 @@ using namespace chatrelay::test;
 
 namespace {
 
-/// The group commit alone: a batch never waits for more (relay.batch-linger
-/// 0; the default linger has a test of its own below).
+/// The group commit alone: batches are not paced (relay.batch-linger 0; the
+/// linger has tests of its own in unit.batcher).
 relay_options group_commit_options() {
   auto o = default_options();
   o.batch_linger = caf::timespan{0};
@@ -125,34 +125,6 @@ CAF_TEST(the registry keeps a copy of every id the room actor stamps) {
   login("bob");
   auto welcome = in_queue("q.bob").at(0);
   CAF_CHECK_EQUAL(welcome["history"]["main"].size(), 2u);
-}
-
-CAF_TEST_FIXTURE_SCOPE_END()
-
-namespace {
-
-struct linger_fixture : room_fixture {
-  linger_fixture() : room_fixture(default_options()) {}
-};
-
-} // namespace
-
-CAF_TEST_FIXTURE_SCOPE(room_linger_tests, linger_fixture)
-
-CAF_TEST(with the default linger an idle room waits for more messages) {
-  auto token = login("alice", {{"batch", true}});
-  login("bob");
-  say(token, "one");
-  // The single message goes at once; the batch waits for more messages.
-  CAF_CHECK_EQUAL(in_room("main", "message").size(), 1u);
-  CAF_CHECK_EQUAL(batches_in("main").size(), 0u);
-  say(token, "two");
-  sched.advance_time(
-      std::chrono::duration_cast<caf::timespan>(defaults::batch::linger));
-  sched.run();
-  auto frames = batches_in("main");
-  CAF_REQUIRE_EQUAL(frames.size(), 1u);
-  CAF_CHECK_EQUAL(frames[0]["messages"].size(), 2u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
