@@ -81,3 +81,6 @@ bench_start_relay() {
   done
   die "relay not ready after 30 s, see $logf"
 }
+
+# bench_cpu_ticks PID: utime + stime of a process, in 10 ms ticks (/proc/PID/stat)
+bench_cpu_ticks() { awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }

@@ -17,7 +17,8 @@
 #   USERS=100 SENDERS=10 WORKERS=2 RATES=100,200,400,700,1000,1500,2000,3000,5000
 #   POINT_SEC=5 FLAT_SEC=5 WINDOW=20 P99_MS=50 BATCH=0 (1: logins ask for "batch": true)
 #   TIME_LIMIT=900 (seconds for the whole sweep)  LATEST=1 (0: leave bench/results/LATEST.md alone)
-#   TAG="" (appended to the results directory's name)  RMQ_* as for scripts/broker.sh
+#   TAG="" (appended to the results directory's name)  OUT="" (the results directory instead)
+#   RMQ_* as for scripts/broker.sh
 #   (RMQ_WS_COMPRESS=true: the broker this script starts offers WebSocket compression)
 set -euo pipefail
 
@@ -58,7 +59,7 @@ if [[ ! -d "$root/bench/browser/node_modules" ]]; then
 fi
 
 stamp="$(date -u +%Y-%m-%dT%H%M%SZ)"
-out="$root/bench/results/$stamp-browser${TAG:+-$TAG}"
+out="${OUT:-$root/bench/results/$stamp-browser${TAG:+-$TAG}}"
 mkdir -p "$out"
 log "results in $out"
 

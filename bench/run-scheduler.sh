@@ -54,7 +54,6 @@ trap 'exit 130' INT TERM
 bench_start_broker 1
 bench_relay_ini "$out/relay.ini" bench-scheduler warning
 
-cpu_ticks() { awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
 
 n=0
 for round in $(seq "$ROUNDS"); do
@@ -68,9 +67,9 @@ for round in $(seq "$ROUNDS"); do
     threads="$(find "/proc/$relay_pid/task" -mindepth 1 -maxdepth 1 | wc -l)"
     sleep 3   # start-up work (declarations, first timers) is not idle
     l0="$(cut -d' ' -f1 /proc/loadavg)"
-    c0="$(cpu_ticks "$relay_pid")"
+    c0="$(bench_cpu_ticks "$relay_pid")"
     sleep "$IDLE_SEC"
-    c1="$(cpu_ticks "$relay_pid")"
+    c1="$(bench_cpu_ticks "$relay_pid")"
     l1="$(cut -d' ' -f1 /proc/loadavg)"
     idle_pct="$(awk -v a="$c0" -v b="$c1" -v s="$IDLE_SEC" 'BEGIN { printf "%.2f", (b - a) / s }')"   # ticks are 10 ms
     log "[$variant] idle: ${idle_pct}% of a core over ${IDLE_SEC}s (load $l0 -> $l1), $threads threads"

@@ -75,7 +75,10 @@ constexpr auto failover = 2s;
 namespace batch {
 constexpr size_t max_messages = 64;
 constexpr size_t max_bytes = 65536;
-constexpr auto linger = 0ms;
+/// 10 ms: fewer, fuller batch frames at a few hundred msg/s per room (the
+/// broker's and the browsers' cost is per frame); single (seed) messages
+/// never wait (bench/results/LATEST.md).
+constexpr auto linger = 10ms;
 } // namespace batch
 
 // The daemon's own options (app/config.hpp), not the embeddable relay's.

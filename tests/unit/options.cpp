@@ -98,7 +98,8 @@ CAF_TEST(the defaults are those of defaults.hpp) {
   CAF_CHECK_EQUAL(o.batch_max, defaults::batch::max_messages);
   CAF_CHECK_EQUAL(o.batch_max_bytes, 65536u);
   CAF_CHECK_EQUAL(o.batch_max_bytes, defaults::batch::max_bytes);
-  CAF_CHECK_EQUAL(o.batch_linger, caf::timespan{0});
+  CAF_CHECK_EQUAL(o.batch_linger, caf::timespan{10ms});
+  CAF_CHECK_EQUAL(o.batch_linger, caf::timespan{defaults::batch::linger});
   app::daemon_options d;
   CAF_CHECK_EQUAL(d.http, defaults::http::address);
   CAF_CHECK_EQUAL(d.log_level, defaults::log_level);

@@ -9,7 +9,18 @@ using namespace chatrelay::test;
 
 namespace {
 
+/// The group commit alone: batches are not paced (relay.batch-linger 0; the
+/// linger has tests of its own in unit.batcher).
+relay_options group_commit_options() {
+  auto o = default_options();
+  o.batch_linger = caf::timespan{0};
+  return o;
+}
+
 struct room_fixture : registry_fixture {
+  explicit room_fixture(relay_options opts = group_commit_options())
+      : registry_fixture(std::move(opts)) {}
+
   /// The `batch` events published to a room's batch exchange.
   std::vector<json> batches_in(const std::string& room) {
     std::vector<json> result;

@@ -1,0 +1,20 @@
+set terminal pngcairo size 1200,480 font "sans,10"
+set output "/work/wt/perf/bench/results/2026-11-30T151602Z-browser-linger-10ms-r3/plot.png"
+set multiplot layout 1,2 title "browser path 2026-11-30T151602Z: 100 users, one room"
+set grid
+set logscale xy
+set xrange [50:1400]
+set xlabel "send rate msg/s (open loop)"
+set ylabel "p99 latency ms"
+set key top left
+plot "/work/wt/perf/bench/results/2026-11-30T151602Z-browser-linger-10ms-r3/plot.dat" index 0 using 1:2 with linespoints lw 2 title "relay", 50 with lines dt 2 lc rgb "black" title "50 ms"
+unset logscale
+set logscale y
+set style fill solid 0.6
+set boxwidth 0.6
+set xlabel ""
+set ylabel "flat-out deliveries/s"
+set xrange [-0.5:0.5]
+set yrange [100:*]
+plot "/work/wt/perf/bench/results/2026-11-30T151602Z-browser-linger-10ms-r3/flat.dat" using 1:3:xtic(2) with boxes notitle
+unset multiplot
