@@ -140,7 +140,9 @@ option_table<relay_options> make_relay_table() {
            "bytes of a batch at most (a larger message goes alone)",
            at_least(1))
       .add(&o::batch_linger, "batch-linger",
-           "how long a message may wait for others (0s: never)", at_least(0s));
+           "least time between two batches of a room; a quiet room still "
+           "publishes at once (0s: no pacing)",
+           at_least(0s));
   t.heading("several relays (docs/several-relays.md)")
       .add(&o::failover, "failover",
            "a standby relay takes over within this after the active one dies",

@@ -69,9 +69,9 @@ namespace cluster {
 constexpr auto failover = 2s;
 } // namespace cluster
 
-/// Per-room batching: a batch holds at most this many messages and bytes; a
-/// message waits at most `linger` for others (0: published at once when the
-/// broker has confirmed everything before it).
+/// Per-room batching: a batch holds at most this many messages and bytes,
+/// and a room sends its batches at least `linger` apart (a quiet room
+/// publishes at once; 0: whenever the broker has confirmed the last one).
 namespace batch {
 constexpr size_t max_messages = 64;
 constexpr size_t max_bytes = 65536;

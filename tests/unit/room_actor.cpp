@@ -169,3 +169,36 @@ CAF_TEST(a retired room publishes and acks what was posted before it quits) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+namespace {
+
+/// The relay's defaults, linger included.
+struct paced_fixture : room_fixture {
+  paced_fixture() : room_fixture(default_options()) {}
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(room_pacing_tests, paced_fixture)
+
+CAF_TEST(with the default linger a quiet room publishes at once and a busy one
+             paces its batches) {
+  auto token = login("alice", {{"batch", true}});
+  login("bob");
+  say(token, "one");
+  CAF_CHECK_EQUAL(batches_in("main").size(), 1u); // quiet: at once
+  say(token, "two");
+  say(token, "three");
+  // Busy (confirmed, but the last batch is younger than the linger): the
+  // two wait and go as one. Single messages never wait.
+  CAF_CHECK_EQUAL(batches_in("main").size(), 1u);
+  CAF_CHECK_EQUAL(in_room("main", "message").size(), 3u);
+  sched.advance_time(
+      std::chrono::duration_cast<caf::timespan>(defaults::batch::linger));
+  sched.run();
+  auto frames = batches_in("main");
+  CAF_REQUIRE_EQUAL(frames.size(), 2u);
+  CAF_CHECK_EQUAL(frames[1]["messages"].size(), 2u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
