@@ -2,7 +2,7 @@
 
 #include "actors/facade_actor.hpp"
 #include "actors/registry_actor.hpp"
-#include "broker/amqp_session.hpp"
+#include "broker/amqp_client.hpp"
 #include "broker/broker_actor.hpp"
 #include "chatrelay/internal/logging.hpp"
 #include "chatrelay/internal/relay_access.hpp"

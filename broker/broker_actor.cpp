@@ -1,6 +1,6 @@
 #include "broker/broker_actor.hpp"
 
-#include "broker/amqp_session.hpp"
+#include "broker/amqp_client.hpp"
 #include "chatrelay/internal/type_ids.hpp"
 
 #include <caf/actor_cast.hpp>
@@ -15,13 +15,13 @@ broker_actor::behavior_type
 broker(broker_actor::stateful_pointer<broker_state> self, relay_options opts,
        std::shared_ptr<relay_metrics> metrics) {
   auto submit = [self](command cmd) {
-    if (self->state.session) self->state.session->submit(std::move(cmd));
+    if (self->state.client) self->state.client->submit(std::move(cmd));
   };
   return {
       [=](publish_atom, publish_batch& batch) { submit(std::move(batch)); },
       [=](confirm_atom, publish_batch& batch) {
         auto rp = self->make_response_promise<bool>();
-        if (!self->state.session) {
+        if (!self->state.client) {
           rp.deliver(false);
           return rp;
         }
@@ -32,7 +32,7 @@ broker(broker_actor::stateful_pointer<broker_state> self, relay_options opts,
       },
       [=](declare_atom, queue_binding& binding) {
         auto rp = self->make_response_promise<bool>();
-        if (!self->state.session) {
+        if (!self->state.client) {
           rp.deliver(false);
           return rp;
         }
@@ -54,7 +54,7 @@ broker(broker_actor::stateful_pointer<broker_state> self, relay_options opts,
         self->state.pending.erase(i);
       },
       [=](sink_atom, registry_actor sink) {
-        if (self->state.session) return; // the sink is set once
+        if (self->state.client) return; // the sink is set once
         auto me = caf::actor_cast<broker_actor>(self);
         session_callbacks cb;
         cb.on_delivery = [sink](delivery d) {
@@ -66,9 +66,9 @@ broker(broker_actor::stateful_pointer<broker_state> self, relay_options opts,
         cb.on_done = [me](uint64_t id, bool ok) {
           caf::anon_send(me, done_atom::value, id, ok);
         };
-        self->state.session =
-            std::make_unique<amqp_session>(opts, metrics, std::move(cb));
-        self->state.session->start();
+        self->state.client =
+            std::make_unique<amqp_client>(opts, metrics, std::move(cb));
+        self->state.client->start();
       },
   };
 }

@@ -12,14 +12,14 @@
 
 namespace chatrelay::broker {
 
-class amqp_session;
+class amqp_client;
 
 struct broker_state {
   static inline const char* name = "broker";
 
   ~broker_state();
 
-  std::unique_ptr<amqp_session> session;
+  std::unique_ptr<amqp_client> client;
   uint64_t next_request = 1;
   std::unordered_map<uint64_t, caf::typed_response_promise<bool>> pending;
 };

@@ -1,5 +1,5 @@
 // The clock of the broker bridge's pure classes: monotonic, one type for all
-// of them, so the session and the tests drive them with the same time_point.
+// of them, so the client and the tests drive them with the same time_point.
 #pragma once
 
 #include <chrono>

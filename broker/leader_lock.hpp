@@ -2,7 +2,8 @@
 // `login` (a second exclusive basic.consume is refused while the first
 // lives), the others stand by and try again. This class decides when to try
 // and what the relay is meanwhile. Pure: no rabbitmq-c, no CAF, so every rule
-// here is unit tested (tests/unit/leader.cpp); the session does the consumes.
+// here is unit tested (tests/unit/leader.cpp); the AMQP client does the
+// consumes.
 #pragma once
 
 #include "broker/clock.hpp"
@@ -13,7 +14,7 @@ namespace chatrelay::broker {
 
 class leader_lock {
 public:
-  /// What the session should try now.
+  /// What the client should try now.
   enum class step {
     wait,          ///< nothing yet
     consume_chat,  ///< an exclusive consume of `chat`
@@ -31,7 +32,7 @@ public:
 
   step next(time_point now) const;
 
-  /// How long until next() has something to do (the session's poll bound).
+  /// How long until next() has something to do (the client's poll bound).
   duration until_next(time_point now) const;
 
   /// The chat consumer was granted: this relay is active from now on.
@@ -45,7 +46,7 @@ public:
   /// Another relay still holds `login`.
   void login_refused(time_point now);
 
-  /// The connection is gone (or a consumer was cancelled and the session
+  /// The connection is gone (or a consumer was cancelled and the client
   /// reconnects): neither consumer is held any more.
   void lost();
 

@@ -1,7 +1,7 @@
 // The queue-operation pipeline: user-queue declares, binds, unbinds and
 // deletes, sent on channels of their own without the AMQP thread ever
 // waiting for an answer. Pure: no rabbitmq-c, no CAF, so every rule here is
-// unit tested (tests/unit/pipeline.cpp). The session sends what take_sends()
+// unit tested (tests/unit/pipeline.cpp). The client sends what take_sends()
 // returns and reports each reply with ok() / failed().
 #pragma once
 
@@ -15,7 +15,7 @@
 
 namespace chatrelay::broker {
 
-/// One AMQP method of a queue operation, for the session to send. Every one
+/// One AMQP method of a queue operation, for the client to send. Every one
 /// of them is answered by the broker (declare-ok, bind-ok, ...) or, on an
 /// error, by a channel.close that voids the rest of the channel's methods.
 struct queue_method {
@@ -59,7 +59,7 @@ public:
   /// The broker answered the oldest method awaiting an answer on `channel`.
   void ok(uint16_t channel);
 
-  /// The broker closed `channel` (the session has sent close-ok): its oldest
+  /// The broker closed `channel` (the client has sent close-ok): its oldest
   /// method failed and the broker dropped the ones after it. The request of
   /// the failed method is answered false; the requests after it are sent
   /// again, unchanged, on the channel reopened.

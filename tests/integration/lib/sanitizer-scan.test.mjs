@@ -27,7 +27,7 @@ const REPORTS = {
     '2147483647 + 1 cannot be represented in type \'int\'\n' +
     'SUMMARY: UndefinedBehaviorSanitizer: undefined-behavior actors/registry_actor.cpp:120:15 in\n',
   ThreadSanitizer: '==================\nWARNING: ThreadSanitizer: data race (pid=4242)\n' +
-    '  Write of size 8 at 0x7b04 by thread T2:\n    #0 f broker/amqp_session.cpp:50\n==================\n' +
+    '  Write of size 8 at 0x7b04 by thread T2:\n    #0 f broker/amqp_client.cpp:50\n==================\n' +
     'ThreadSanitizer: reported 1 warnings\n',
 };
 

@@ -1,4 +1,4 @@
-#include "broker/amqp_session.hpp"
+#include "broker/amqp_client.hpp"
 
 #include "broker/confirm_tracker.hpp"
 #include "broker/leader_lock.hpp"
@@ -60,7 +60,7 @@ std::vector<uint16_t> queue_channel_numbers() {
   return out;
 }
 
-/// A connection-level failure: the session reconnects.
+/// A connection-level failure: the client reconnects.
 struct connection_lost : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -100,15 +100,14 @@ std::string describe(const amqp_rpc_reply_t& r) {
 } // namespace
 
 /// One live AMQP connection; destroyed on any connection-level failure.
-class amqp_session::connection {
+class amqp_client::connection {
 public:
-  connection(amqp_session& session, const amqp_address& addr,
-             uint64_t generation)
-      : s_(session), generation_(generation),
-        lock_(session.opts_.failover, login_retry),
+  connection(amqp_client& client, const amqp_address& addr, uint64_t generation)
+      : s_(client), generation_(generation),
+        lock_(client.opts_.failover, login_retry),
         pipeline_(queue_channel_numbers(), queue_window),
         confirms_(std::chrono::duration_cast<broker::duration>(
-            session.opts_.confirm_timeout)) {
+            client.opts_.confirm_timeout)) {
     confirms_.on_latency = [this](broker::duration d) {
       s_.metrics_->publish_latency.Observe(
           std::chrono::duration<double>(d).count());
@@ -145,7 +144,7 @@ private:
     fd_ = amqp_socket_get_sockfd(sock);
     s_.set_live_fd(fd_);
     // Bound every handshake step and RPC: a peer that accepts but never
-    // answers must not hang the session.
+    // answers must not hang the client.
     // Generous: a broker under load can take seconds to answer a declare,
     // and a timeout drops the connection.
     timeval rpc_timeout{30, 0};
@@ -273,7 +272,7 @@ private:
   /// A room's exchange must exist before the first publish to it: declared
   /// on the publish channel itself, without waiting (the broker runs one
   /// channel's methods in order), once per channel. Should it fail, the
-  /// broker closes the publish channel and the session reconnects.
+  /// broker closes the publish channel and the client reconnects.
   void declare_for_publish(const std::string& name) {
     if (name.empty() || name == s_.opts_.events_exchange ||
         !publish_exchanges_.insert(name).second)
@@ -774,7 +773,7 @@ private:
       amqp_basic_ack(conn_, events_channel, d.delivery_tag, 0);
   }
 
-  amqp_session& s_;
+  amqp_client& s_;
   uint64_t generation_;
   amqp_connection_state_t conn_ = nullptr;
   int fd_ = -1;
@@ -794,9 +793,9 @@ private:
   clock_type::time_point deadline_grace_{};
 };
 
-amqp_session::amqp_session(relay_options opts,
-                           std::shared_ptr<relay_metrics> metrics,
-                           session_callbacks callbacks, size_t max_commands)
+amqp_client::amqp_client(relay_options opts,
+                         std::shared_ptr<relay_metrics> metrics,
+                         session_callbacks callbacks, size_t max_commands)
     : opts_(std::move(opts)), metrics_(std::move(metrics)),
       callbacks_(std::move(callbacks)), max_commands_(max_commands),
       transient_(opts_.deliveries == "transient") {
@@ -804,16 +803,16 @@ amqp_session::amqp_session(relay_options opts,
   if (wake_fd_ < 0) throw std::runtime_error("eventfd failed");
 }
 
-amqp_session::~amqp_session() {
+amqp_client::~amqp_client() {
   stop();
   ::close(wake_fd_);
 }
 
-void amqp_session::start() {
+void amqp_client::start() {
   thread_ = std::thread{[this] { run(); }};
 }
 
-void amqp_session::stop() {
+void amqp_client::stop() {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     stopping_ = true;
@@ -832,12 +831,12 @@ void amqp_session::stop() {
   thread_.join();
 }
 
-void amqp_session::set_live_fd(int fd) {
+void amqp_client::set_live_fd(int fd) {
   std::lock_guard<std::mutex> guard{fd_mtx_};
   live_fd_ = fd;
 }
 
-void amqp_session::submit(command cmd) {
+void amqp_client::submit(command cmd) {
   bool was_empty;
   {
     std::unique_lock<std::mutex> guard{mtx_};
@@ -853,26 +852,26 @@ void amqp_session::submit(command cmd) {
   if (was_empty) wake();
 }
 
-size_t amqp_session::queued() {
+size_t amqp_client::queued() {
   std::lock_guard<std::mutex> guard{mtx_};
   return commands_.size();
 }
 
-void amqp_session::answer(uint64_t request, bool ok) {
+void amqp_client::answer(uint64_t request, bool ok) {
   if (unanswered_.erase(request) > 0) callbacks_.on_done(request, ok);
 }
 
-void amqp_session::answer_all(bool ok) {
+void amqp_client::answer_all(bool ok) {
   for (auto request : std::exchange(unanswered_, {}))
     callbacks_.on_done(request, ok);
 }
 
-void amqp_session::wake() {
+void amqp_client::wake() {
   uint64_t one = 1;
   [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof(one));
 }
 
-bool amqp_session::wait_wakeup(std::chrono::milliseconds timeout) {
+bool amqp_client::wait_wakeup(std::chrono::milliseconds timeout) {
   pollfd fd{wake_fd_, POLLIN, 0};
   if (::poll(&fd, 1, static_cast<int>(timeout.count())) > 0) {
     uint64_t dummy;
@@ -882,7 +881,7 @@ bool amqp_session::wait_wakeup(std::chrono::milliseconds timeout) {
   return false;
 }
 
-std::deque<command> amqp_session::take_commands() {
+std::deque<command> amqp_client::take_commands() {
   std::deque<command> taken;
   {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -897,9 +896,9 @@ std::deque<command> amqp_session::take_commands() {
   return taken;
 }
 
-void amqp_session::run() {
+void amqp_client::run() {
   struct mark_finished {
-    amqp_session& s;
+    amqp_client& s;
     ~mark_finished() {
       {
         std::lock_guard<std::mutex> guard{s.mtx_};
@@ -943,8 +942,8 @@ void amqp_session::run() {
   }
 }
 
-void amqp_session::serve_once(const amqp_address& addr, uint64_t& generation,
-                              std::chrono::milliseconds& backoff) {
+void amqp_client::serve_once(const amqp_address& addr, uint64_t& generation,
+                             std::chrono::milliseconds& backoff) {
   {
     {
       connection conn{*this, addr, generation + 1};
@@ -962,7 +961,7 @@ void amqp_session::serve_once(const amqp_address& addr, uint64_t& generation,
   }
 }
 
-void amqp_session::connection_gone(uint64_t generation) {
+void amqp_client::connection_gone(uint64_t generation) {
   metrics_->connected.Set(0);
   metrics_->stalled.Set(0);
   // Commands for the lost connection: acks are void (the broker redelivers),

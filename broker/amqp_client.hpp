@@ -18,14 +18,14 @@
 
 namespace chatrelay::broker {
 
-/// What the session reports; called on the session's thread.
+/// What the client reports; called on the client's thread.
 struct session_callbacks {
   std::function<void(delivery)> on_delivery;
   std::function<void(relay_role, uint64_t generation)> on_role;
   std::function<void(uint64_t request, bool ok)> on_done;
 };
 
-/// Commands the actors hand to the session thread.
+/// Commands the actors hand to the client thread.
 struct declare_cmd {
   uint64_t request;
   queue_binding binding;
@@ -44,17 +44,17 @@ using command =
 /// consumers of login/chat (leader_lock), publishes in order, pipelines the
 /// queue operations on channels of their own (queue_pipeline) and reports
 /// back.
-class amqp_session {
+class amqp_client {
 public:
   /// `max_commands`: commands queued for the thread, and publish batches
   /// held while the broker blocks publishing, before submit() waits.
-  amqp_session(relay_options opts, std::shared_ptr<relay_metrics> metrics,
-               session_callbacks callbacks,
-               size_t max_commands = defaults::amqp::max_commands);
-  ~amqp_session();
+  amqp_client(relay_options opts, std::shared_ptr<relay_metrics> metrics,
+              session_callbacks callbacks,
+              size_t max_commands = defaults::amqp::max_commands);
+  ~amqp_client();
 
-  amqp_session(const amqp_session&) = delete;
-  amqp_session& operator=(const amqp_session&) = delete;
+  amqp_client(const amqp_client&) = delete;
+  amqp_client& operator=(const amqp_client&) = delete;
 
   void start();
 
@@ -76,7 +76,7 @@ private:
                   std::chrono::milliseconds& backoff);
   void connection_gone(uint64_t generation);
   void set_live_fd(int fd);
-  /// Answers a declaration once (session thread only).
+  /// Answers a declaration once (client thread only).
   void answer(uint64_t request, bool ok);
   void answer_all(bool ok);
   void wake();
@@ -99,7 +99,7 @@ private:
   std::mutex mtx_;
   std::condition_variable room_; ///< the queue has room again
   std::deque<command> commands_;
-  std::unordered_set<uint64_t> unanswered_; ///< declarations taken, session
+  std::unordered_set<uint64_t> unanswered_; ///< declarations taken, client
                                             ///< thread only
 };
 

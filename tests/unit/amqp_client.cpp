@@ -1,10 +1,10 @@
-#define CAF_SUITE session
+#define CAF_SUITE amqp_client
 
-// The AMQP session's own thread against a broker address nobody listens on:
+// The AMQP client's own thread against a broker address nobody listens on:
 // what must hold whatever the broker does (issue 11.7, 11.8). What needs a
 // broker that answers is covered by the integration suites.
 
-#include "broker/amqp_session.hpp"
+#include "broker/amqp_client.hpp"
 
 #include "test.hpp"
 
@@ -20,7 +20,7 @@ namespace {
 
 relay_options unreachable() {
   relay_options o;
-  o.id = "session-under-test";
+  o.id = "client-under-test";
   o.amqp_addresses = {"127.0.0.1:1"}; // connection refused at once
   return o;
 }
@@ -60,8 +60,8 @@ bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
 
 CAF_TEST(an exception other than a lost connection does not end the process) {
   auto c = std::make_shared<counters>();
-  amqp_session s{unreachable(), std::make_shared<relay_metrics>(),
-                 callbacks(c, true)};
+  amqp_client s{unreachable(), std::make_shared<relay_metrics>(),
+                callbacks(c, true)};
   s.start();
   // The first report throws; the thread logs it and keeps trying.
   CAF_CHECK(eventually([&] { return c->roles >= 3; }));
@@ -70,8 +70,8 @@ CAF_TEST(an exception other than a lost connection does not end the process) {
 
 CAF_TEST(every declaration is answered when the broker cannot be reached) {
   auto c = std::make_shared<counters>();
-  amqp_session s{unreachable(), std::make_shared<relay_metrics>(),
-                 callbacks(c, false)};
+  amqp_client s{unreachable(), std::make_shared<relay_metrics>(),
+                callbacks(c, false)};
   s.start();
   for (uint64_t id = 1; id <= 3; ++id)
     s.submit(declare_cmd{id, queue_binding{"q", {}}});
@@ -82,8 +82,8 @@ CAF_TEST(every declaration is answered when the broker cannot be reached) {
 
 CAF_TEST(a full command queue makes submit wait and loses nothing) {
   auto c = std::make_shared<counters>();
-  amqp_session s{unreachable(), std::make_shared<relay_metrics>(),
-                 callbacks(c, false), 2};
+  amqp_client s{unreachable(), std::make_shared<relay_metrics>(),
+                callbacks(c, false), 2};
   s.start();
   size_t most = 0;
   for (uint64_t id = 1; id <= 20; ++id) {
@@ -97,8 +97,8 @@ CAF_TEST(a full command queue makes submit wait and loses nothing) {
 
 CAF_TEST(stop wakes a submit that waits for room) {
   auto c = std::make_shared<counters>();
-  amqp_session s{unreachable(), std::make_shared<relay_metrics>(),
-                 callbacks(c, false), 1};
+  amqp_client s{unreachable(), std::make_shared<relay_metrics>(),
+                callbacks(c, false), 1};
   // Not started: nothing drains the queue.
   s.submit(declare_cmd{1, queue_binding{"q", {}}});
   std::atomic<bool> returned{false};
