@@ -62,8 +62,8 @@ option_table<relay_options> make_relay_table() {
       .notes("Bounds the relay's memory when the broker is slow; also the "
              "publish window.")
       .add(&o::confirm_timeout, "confirm-timeout",
-           "a publish the broker has not confirmed within this is sent again "
-           "on a fresh channel",
+           "publishes waiting while the broker confirms nothing for this "
+           "(or one waiting 10x this) are sent again on a fresh channel",
            between(100ms, 10min))
       .notes("A broker node crash can leave confirms that never come. The "
              "relay is reported stalled (/readyz 503) until the resent ones "

@@ -26,6 +26,7 @@ uint64_t confirm_tracker::add(std::vector<message> messages, uint64_t tag,
 
 void confirm_tracker::confirm(uint64_t seq, bool multiple, bool nack,
                               time_point now) {
+  last_confirm_ = now;     // the broker is alive and confirming
   if (seq < base_) return; // a confirm of an earlier channel, or repeated
   auto last = std::min<uint64_t>(seq - base_, pubs_.size());
   if (!multiple) {
@@ -64,9 +65,12 @@ std::vector<confirm_tracker::settlement> confirm_tracker::take_settled() {
 }
 
 bool confirm_tracker::overdue(time_point now) const {
+  if (pubs_.empty()) return false;
   // Sequence numbers follow sending order and confirmed publishes leave the
   // front: the front is the oldest that waits.
-  return !pubs_.empty() && now - pubs_.front().sent >= deadline_;
+  auto oldest = pubs_.front().sent;
+  return now - std::max(oldest, last_confirm_) >= deadline_ ||
+         now - oldest >= max_wait_factor * deadline_;
 }
 
 std::vector<confirm_tracker::message> confirm_tracker::restart(time_point now) {

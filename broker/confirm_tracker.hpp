@@ -46,9 +46,13 @@ public:
   /// Deliveries settled since the last call, in the order they settled.
   std::vector<settlement> take_settled();
 
-  /// True when the oldest unconfirmed publish waited longer than the
-  /// deadline.
+  /// True when publishes wait and the broker has confirmed nothing for the
+  /// deadline (a broker that confirms is alive, only slow: flat out, confirms
+  /// queue behind seconds of deliveries), or when the oldest unconfirmed
+  /// publish waited `max_wait_factor` deadlines (a single lost confirm).
   bool overdue(time_point now) const;
+
+  static constexpr int max_wait_factor = 10;
 
   /// For a fresh channel (sequence numbers start at 1 again): every
   /// unconfirmed publish, in order, to be published again now. They keep
@@ -93,6 +97,8 @@ private:
   std::map<uint64_t, delivery> deliveries_; ///< settled in any order
   std::vector<settlement> settled_;
   size_t resent_ = 0;
+  /// When the broker last confirmed anything (long ago: never).
+  time_point last_confirm_ = time_point::min();
 };
 
 } // namespace chatrelay::broker

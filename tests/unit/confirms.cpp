@@ -106,16 +106,29 @@ CAF_TEST(repeated and unknown confirms are ignored) {
   CAF_CHECK_EQUAL(acked(), tags{2});
 }
 
-CAF_TEST(the deadline is judged on the oldest unconfirmed publish) {
+CAF_TEST(the deadline runs from the oldest publish or the last confirm) {
   t.add(msgs({"a"}), 1, 1, t0);
   t.add(msgs({"b"}), 2, 1, t0 + 3s);
   CAF_CHECK(!t.overdue(t0 + 4s));
-  CAF_CHECK(t.overdue(t0 + 5s));
+  CAF_CHECK(t.overdue(t0 + 5s)); // nothing confirmed since a was sent
   t.confirm(1, false, false, t0 + 5s);
-  CAF_CHECK(!t.overdue(t0 + 7s)); // b was sent at 3 s
-  CAF_CHECK(t.overdue(t0 + 8s));
-  t.confirm(2, false, false, t0 + 8s);
+  CAF_CHECK(!t.overdue(t0 + 8s)); // b waits 5 s, but the broker confirms
+  CAF_CHECK(t.overdue(t0 + 10s)); // silent for 5 s
+  t.confirm(2, false, false, t0 + 10s);
   CAF_CHECK(!t.overdue(t0 + 60s)); // nothing waits
+}
+
+CAF_TEST(a slow broker that keeps confirming is not overdue) {
+  // Flat out, confirms fall ever further behind the publishes (here up to
+  // 20 s), but they keep coming.
+  for (uint64_t tag = 1; tag <= 30; ++tag)
+    t.add(msgs({"x"}), tag, 1, t0 + std::chrono::seconds(tag - 1));
+  for (uint64_t seq = 1; seq <= 30; ++seq) {
+    auto now = t0 + 3s + std::chrono::milliseconds(1500 * seq);
+    CAF_CHECK(!t.overdue(now));
+    t.confirm(seq, false, false, now);
+  }
+  CAF_CHECK_EQUAL(acked().size(), 30u);
 }
 
 CAF_TEST(a confirm that never comes does not hold later deliveries) {
@@ -128,6 +141,14 @@ CAF_TEST(a confirm that never comes does not hold later deliveries) {
   CAF_CHECK_EQUAL(acked().size(), 99u);
   CAF_CHECK_EQUAL(t.waiting(), 1u);
   CAF_CHECK(t.overdue(t0 + 5s));
+  // Even while the broker confirms others, one confirm missing for ten
+  // deadlines is overdue.
+  for (uint64_t s = 1; s <= 50; ++s) {
+    auto now = t0 + std::chrono::seconds(s);
+    t.add(msgs({"y"}), 100 + s, 1, now);
+    t.confirm(100 + s, false, false, now);
+    CAF_CHECK_EQUAL(t.overdue(now), s >= 50);
+  }
 }
 
 CAF_TEST(restart resends the unconfirmed in order with new sequence numbers) {
