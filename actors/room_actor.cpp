@@ -18,10 +18,6 @@ constexpr const char* component = "room";
 /// How long a moderator may take before its room's message passes.
 constexpr auto moderator_timeout = std::chrono::seconds(2);
 
-/// How long a batch may wait for its confirm before the room gives up on it
-/// and sends the next (a lost connection never confirms).
-constexpr auto batch_confirm_timeout = std::chrono::seconds(5);
-
 /// The replication event of a stamped chat message.
 std::string message_event(const std::string& origin, const chat_event& ev) {
   return nlohmann::json{
@@ -147,11 +143,14 @@ void room_state::send_batch(std::optional<batcher::batch> events) {
     send_batch(batches->confirmed(self->clock().now()));
     arm_linger();
   };
-  self->request(cfg.broker, batch_confirm_timeout, confirm_atom::value,
+  // No timeout (a timer per batch would wake CAF's clock thread for every
+  // one): the broker answers every confirm request, false when the
+  // connection is lost, and a broker actor that dies fails the request.
+  self->request(cfg.broker, caf::infinite, confirm_atom::value,
                 std::move(batch))
       .then([settled](bool) { settled(); },
             [settled](caf::error&) {
-              // Given up: the next batch goes on (see batch_confirm_timeout).
+              // The broker actor is gone: the next batch goes on.
               settled();
             });
 }

@@ -555,7 +555,7 @@ private:
   void settle() {
     for (auto& st : confirms_.take_settled()) {
       if (st.channel == confirm_report) {
-        s_.callbacks_.on_done(st.tag, !st.requeue);
+        s_.answer(st.tag, !st.requeue);
         continue;
       }
       if (st.requeue) {
@@ -795,7 +795,7 @@ private:
 
 amqp_client::amqp_client(relay_options opts,
                          std::shared_ptr<relay_metrics> metrics,
-                         session_callbacks callbacks, size_t max_commands)
+                         client_callbacks callbacks, size_t max_commands)
     : opts_(std::move(opts)), metrics_(std::move(metrics)),
       callbacks_(std::move(callbacks)), max_commands_(max_commands),
       transient_(opts_.deliveries == "transient") {
@@ -888,11 +888,16 @@ std::deque<command> amqp_client::take_commands() {
     taken = std::exchange(commands_, {});
   }
   room_.notify_all();
-  // Every declaration taken is answered, also when the connection fails
-  // before the broker answered it (see answer_all).
-  for (auto& cmd : taken)
+  // Every declaration and every publish that waits for its confirm is
+  // answered, also when the connection fails before the broker answered it
+  // (see answer_all): their requesters wait without a timeout.
+  for (auto& cmd : taken) {
     if (auto* d = std::get_if<declare_cmd>(&cmd))
       unanswered_.insert(d->request);
+    else if (auto* b = std::get_if<publish_batch>(&cmd);
+             b && b->confirm_request != 0)
+      unanswered_.insert(b->confirm_request);
+  }
   return taken;
 }
 
@@ -966,8 +971,9 @@ void amqp_client::connection_gone(uint64_t generation) {
   metrics_->stalled.Set(0);
   // Commands for the lost connection: acks are void (the broker redelivers),
   // queue declarations are redone by the registry when it becomes active.
-  // Every declaration taken so far gets its answer, even one whose group the
-  // failure interrupted: its requester may wait without a timeout.
+  // Every declaration and confirm request taken so far gets its answer, even
+  // one whose group the failure interrupted: its requester may wait without
+  // a timeout.
   take_commands();
   answer_all(false);
   callbacks_.on_role(relay_role::disconnected, generation);

@@ -19,7 +19,7 @@
 namespace chatrelay::broker {
 
 /// What the client reports; called on the client's thread.
-struct session_callbacks {
+struct client_callbacks {
   std::function<void(delivery)> on_delivery;
   std::function<void(relay_role, uint64_t generation)> on_role;
   std::function<void(uint64_t request, bool ok)> on_done;
@@ -49,7 +49,7 @@ public:
   /// `max_commands`: commands queued for the thread, and publish batches
   /// held while the broker blocks publishing, before submit() waits.
   amqp_client(relay_options opts, std::shared_ptr<relay_metrics> metrics,
-              session_callbacks callbacks,
+              client_callbacks callbacks,
               size_t max_commands = defaults::amqp::max_commands);
   ~amqp_client();
 
@@ -85,7 +85,7 @@ private:
 
   relay_options opts_;
   std::shared_ptr<relay_metrics> metrics_;
-  session_callbacks callbacks_;
+  client_callbacks callbacks_;
   size_t max_commands_;
   bool transient_; ///< relay.deliveries = "transient"
   std::thread thread_;

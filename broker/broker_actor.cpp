@@ -56,7 +56,7 @@ broker(broker_actor::stateful_pointer<broker_state> self, relay_options opts,
       [=](sink_atom, registry_actor sink) {
         if (self->state.client) return; // the sink is set once
         auto me = caf::actor_cast<broker_actor>(self);
-        session_callbacks cb;
+        client_callbacks cb;
         cb.on_delivery = [sink](delivery d) {
           caf::anon_send(sink, delivery_atom::value, std::move(d));
         };

@@ -182,20 +182,24 @@ void on_signal(int) { g_interrupted = true; }
 
 std::string bytes_str(amqp_bytes_t b) { return std::string(static_cast<const char*>(b.bytes), b.len); }
 
+/// Why the server closed the connection or a channel (`m` is its close method).
+std::string close_reason(const amqp_method_t& m) {
+  if (m.id == AMQP_CONNECTION_CLOSE_METHOD) {
+    auto* c = static_cast<amqp_connection_close_t*>(m.decoded);
+    return "connection closed by server: " + std::to_string(c->reply_code) + " " + bytes_str(c->reply_text);
+  }
+  auto* c = static_cast<amqp_channel_close_t*>(m.decoded);
+  return "channel closed by server: " + std::to_string(c->reply_code) + " " + bytes_str(c->reply_text);
+}
+
 std::string reply_text(amqp_rpc_reply_t r) {
   switch (r.reply_type) {
     case AMQP_RESPONSE_NORMAL: return "ok";
     case AMQP_RESPONSE_NONE: return "missing RPC reply";
     case AMQP_RESPONSE_LIBRARY_EXCEPTION: return amqp_error_string2(r.library_error);
     case AMQP_RESPONSE_SERVER_EXCEPTION:
-      if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
-        auto* m = static_cast<amqp_connection_close_t*>(r.reply.decoded);
-        return "connection closed by server: " + std::to_string(m->reply_code) + " " + bytes_str(m->reply_text);
-      }
-      if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
-        auto* m = static_cast<amqp_channel_close_t*>(r.reply.decoded);
-        return "channel closed by server: " + std::to_string(m->reply_code) + " " + bytes_str(m->reply_text);
-      }
+      if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD || r.reply.id == AMQP_CHANNEL_CLOSE_METHOD)
+        return close_reason(r.reply);
       return "server exception, method " + std::to_string(r.reply.id);
   }
   return "?";
@@ -302,16 +306,8 @@ class Publisher {
           settle(n->delivery_tag, n->multiple, true);
           break;
         }
-        case AMQP_CHANNEL_CLOSE_METHOD: {
-          auto* m = static_cast<amqp_channel_close_t*>(f.payload.method.decoded);
-          throw std::runtime_error("publisher channel closed by server: " + std::to_string(m->reply_code) + " " +
-                                   bytes_str(m->reply_text));
-        }
-        case AMQP_CONNECTION_CLOSE_METHOD: {
-          auto* m = static_cast<amqp_connection_close_t*>(f.payload.method.decoded);
-          throw std::runtime_error("publisher connection closed by server: " + std::to_string(m->reply_code) + " " +
-                                   bytes_str(m->reply_text));
-        }
+        case AMQP_CHANNEL_CLOSE_METHOD:
+        case AMQP_CONNECTION_CLOSE_METHOD: throw std::runtime_error("publisher " + close_reason(f.payload.method));
         default: break;
       }
       if (block) return;  // made progress
@@ -500,16 +496,9 @@ class Consumer {
         if (f.frame_type == AMQP_FRAME_METHOD) {
           switch (f.payload.method.id) {
             case AMQP_BASIC_CANCEL_METHOD: ++stats.cancels; break;
-            case AMQP_CHANNEL_CLOSE_METHOD: {
-              auto* m = static_cast<amqp_channel_close_t*>(f.payload.method.decoded);
-              throw std::runtime_error("consumer channel closed: " + std::to_string(m->reply_code) + " " +
-                                       bytes_str(m->reply_text));
-            }
-            case AMQP_CONNECTION_CLOSE_METHOD: {
-              auto* m = static_cast<amqp_connection_close_t*>(f.payload.method.decoded);
-              throw std::runtime_error("consumer connection closed: " + std::to_string(m->reply_code) + " " +
-                                       bytes_str(m->reply_text));
-            }
+            case AMQP_CHANNEL_CLOSE_METHOD:
+            case AMQP_CONNECTION_CLOSE_METHOD:
+              throw std::runtime_error("consumer " + close_reason(f.payload.method));
             default: break;
           }
         }

@@ -31,8 +31,8 @@ struct counters {
   std::atomic<int> answered_ok{0};
 };
 
-session_callbacks callbacks(std::shared_ptr<counters> c, bool throw_once) {
-  session_callbacks cb;
+client_callbacks callbacks(std::shared_ptr<counters> c, bool throw_once) {
+  client_callbacks cb;
   cb.on_delivery = [](delivery) {};
   cb.on_role = [c, throw_once](relay_role, uint64_t) {
     if (c->roles++ == 0 && throw_once)
@@ -68,14 +68,20 @@ CAF_TEST(an exception other than a lost connection does not end the process) {
   s.stop();
 }
 
-CAF_TEST(every declaration is answered when the broker cannot be reached) {
+CAF_TEST(every declaration and confirm request is answered when the broker
+             cannot be reached) {
   auto c = std::make_shared<counters>();
   amqp_client s{unreachable(), std::make_shared<relay_metrics>(),
                 callbacks(c, false)};
   s.start();
   for (uint64_t id = 1; id <= 3; ++id)
     s.submit(declare_cmd{id, queue_binding{"q", {}}});
-  CAF_CHECK(eventually([&] { return c->answered == 3; }));
+  // A room's batch waits for its confirm without a timeout.
+  publish_batch batch;
+  batch.messages.push_back({"chat.room.main.batch", "", "{}"});
+  batch.confirm_request = 4;
+  s.submit(std::move(batch));
+  CAF_CHECK(eventually([&] { return c->answered == 4; }));
   CAF_CHECK_EQUAL(c->answered_ok.load(), 0);
   s.stop();
 }
