@@ -433,6 +433,13 @@ std::string render_error(const error_info& err, std::string_view cid) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+publish_batch error_reply(const ack_ref& ack, const std::string& queue,
+                          const error_info& err, std::string_view cid) {
+  auto batch = acking(ack);
+  batch.messages.push_back({"", queue, render_error(err, cid)});
+  return batch;
+}
+
 std::string render_welcome(const welcome& w) {
   json j{{"v", version},       {"type", "welcome"},   {"login", w.login},
          {"token", w.token},   {"rooms", w.rooms},    {"users", w.users},

@@ -34,8 +34,13 @@ constexpr size_t max_observer_backlog = 1000;
 constexpr auto announce_period = std::chrono::seconds(5);
 constexpr auto peer_timeout = 3 * announce_period;
 
+/// What to acknowledge for delivery `d`.
+ack_ref ack_of(const delivery& d) {
+  return {d.tag, d.generation, d.source};
+}
+
 publish_batch acking(const delivery& d) {
-  return acking(ack_ref{d.tag, d.generation, d.source});
+  return acking(ack_of(d));
 }
 
 publish_batch acking_login(const session_entry& e) {
@@ -171,12 +176,9 @@ void registry_state::on_direct(chat_request& req, const ack_ref& ack) {
   auto to = queues_of(req.to);
   if (to.empty()) {
     metrics->count_error("unknown_recipient");
-    batch.messages.push_back(
-        {"", from.front(),
-         protocol::render_error(
-             {"unknown_recipient", "'" + req.to + "' is not online"},
-             req.cid)});
-    publish(std::move(batch));
+    publish(protocol::error_reply(
+        ack, from.front(),
+        {"unknown_recipient", "'" + req.to + "' is not online"}, req.cid));
     return;
   }
   chat_event ev{event_kind::direct, ++direct_seq, protocol::now_ms(), "",
@@ -601,8 +603,7 @@ void registry_state::reject_login(const std::string& queue,
   // sees why its login failed.
   metrics->count_error(err.code);
   CHATRELAY_LOG(info, component, "login rejected: " << err.reason);
-  auto batch = acking(d);
-  batch.messages.push_back({"", queue, protocol::render_error(err)});
+  auto batch = protocol::error_reply(ack_of(d), queue, err);
   self->request(broker, caf::infinite, declare_atom::value,
                 queue_binding{queue, {}})
       .then([this, batch](bool) mutable { publish(std::move(batch)); },
@@ -645,8 +646,7 @@ void registry_state::on_chat(const delivery& d) {
     return;
   }
   // From here on the session decides (room, rate limit, answer).
-  self->send(e->actor, chat_atom::value, std::move(req),
-             ack_ref{d.tag, d.generation, d.source});
+  self->send(e->actor, chat_atom::value, std::move(req), ack_of(d));
 }
 
 // -- replication --------------------------------------------------------------
@@ -871,11 +871,9 @@ void registry_state::reject(const protocol::rejected& r, const delivery& d,
                               << r.error.code << " (" << r.error.reason << ")");
   else
     ++logs_suppressed;
-  auto batch = acking(d);
-  if (!queue.empty())
-    batch.messages.push_back(
-        {"", queue, protocol::render_error(r.error, r.cid)});
-  publish(std::move(batch));
+  publish(queue.empty()
+              ? acking(d)
+              : protocol::error_reply(ack_of(d), queue, r.error, r.cid));
 }
 
 protocol::rejected registry_state::rejection(std::string code,

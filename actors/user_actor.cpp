@@ -28,15 +28,13 @@ std::string user_state::room_for(const std::string& room) const {
 
 namespace {
 
-/// Never a silent drop: the sender learns which message was rejected, and the
-/// delivery is acked with that answer.
+/// The sender learns which message was rejected (protocol::error_reply).
 void reject(user_actor::stateful_pointer<user_state> self, const ack_ref& ack,
             const protocol::error_info& err, const std::string& cid) {
   auto& cfg = self->state.cfg;
   if (cfg.metrics) cfg.metrics->count_error(err.code);
-  auto batch = acking(ack);
-  batch.messages.push_back({"", cfg.queue, protocol::render_error(err, cid)});
-  self->send(cfg.broker, publish_atom::value, std::move(batch));
+  self->send(cfg.broker, publish_atom::value,
+             protocol::error_reply(ack, cfg.queue, err, cid));
 }
 
 void on_chat(user_actor::stateful_pointer<user_state> self, chat_request& req,

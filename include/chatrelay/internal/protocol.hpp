@@ -92,6 +92,11 @@ std::string render_batch(std::string_view room,
 
 std::string render_error(const error_info& err, std::string_view cid = {});
 
+/// How a rejected message is answered (never a silent drop): the error,
+/// published to `queue`, acks the delivery `ack` once confirmed.
+publish_batch error_reply(const ack_ref& ack, const std::string& queue,
+                          const error_info& err, std::string_view cid = {});
+
 /// The welcome a user gets after login.
 struct welcome {
   std::string login;
