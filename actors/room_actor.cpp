@@ -156,7 +156,8 @@ void room_state::send_batch(std::optional<batcher::batch> events) {
 }
 
 void room_state::arm_linger() {
-  if (auto due = batches->deadline()) {
+  if (auto due = batches->deadline(); due && due != linger_armed) {
+    linger_armed = due;
     auto wait = *due - self->clock().now();
     self->delayed_send(self, std::max(wait, batcher::clock::duration::zero()),
                        tick_atom::value);
@@ -164,6 +165,7 @@ void room_state::arm_linger() {
 }
 
 void room_state::on_tick() {
+  linger_armed.reset();
   send_batch(batches->expired(self->clock().now()));
   arm_linger();
 }

@@ -45,6 +45,9 @@ struct room_state {
   /// Retired: quits once no message waits for the moderator.
   bool retiring = false;
 
+  /// The deadline the linger timer is armed for (none: no timer pending).
+  std::optional<batcher::time_point> linger_armed;
+
   /// A message in its turn: waits behind a moderated one, else goes on.
   void post(chat_request req, ack_ref ack, bool moderate);
 
@@ -69,7 +72,8 @@ private:
   /// Publishes a batch to the batch exchange; the next one goes when the
   /// broker confirms it (or the actor gives up on it).
   void send_batch(std::optional<batcher::batch> batch);
-  /// Arms the linger timer when held messages become due by time alone.
+  /// Arms the linger timer when held messages become due by time alone,
+  /// once per deadline (not once per message that joins the held batch).
   void arm_linger();
 };
 

@@ -201,4 +201,20 @@ CAF_TEST(with the default linger a quiet room publishes at once and a busy one
   CAF_CHECK_EQUAL(frames[1]["messages"].size(), 2u);
 }
 
+CAF_TEST(a busy room arms one linger timer per batch not one per message) {
+  auto token = login("alice", {{"batch", true}});
+  say(token, "one"); // quiet: at once
+  say(token, "two"); // held: the timer is armed
+  auto pending = sched.clock().schedule().size();
+  say(token, "three");
+  say(token, "four");
+  CAF_CHECK_EQUAL(sched.clock().schedule().size(), pending);
+  sched.advance_time(
+      std::chrono::duration_cast<caf::timespan>(defaults::batch::linger));
+  sched.run();
+  auto frames = batches_in("main");
+  CAF_REQUIRE_EQUAL(frames.size(), 2u);
+  CAF_CHECK_EQUAL(frames[1]["messages"].size(), 3u);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
